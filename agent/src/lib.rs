@@ -1,4 +1,116 @@
-//! Webhook delivery for Guardrails: the delivery engine (library) and the sidecar agent.
+//! Webhook delivery for Guardrails: the delivery engine, independent of Kubernetes.
 //!
-//! Not yet implemented: this crate will hold event building, signing, the delivery policy
-//! (allowlist, SSRF guard, rate limit, retries) and the sidecar that records attempts in status.
+//! The sidecar, the standalone REST api and the `guardrails-agent send` command all deliver
+//! events through this library. Modules, in the order a delivery meets them:
+//! - [`event`]: the `task.completed` / `task.failed` payloads and their body bytes;
+//! - [`canonical`]: JSON bytes identical to Python's `json.dumps(sort_keys=True, separators=(',', ':'))`;
+//! - [`signing`]: the `X-Guardrails-Signature` and Standard Webhooks headers, and [`signing::Verifier`] for receivers;
+//! - [`allowlist`]: which destination hosts are allowed;
+//! - [`ssrf`]: the resolver that refuses non-public addresses at connect time;
+//! - [`rate_limit`]: the Redis fixed-window limiter per destination host;
+//! - [`policy`]: the effective policy of one delivery (timeouts, attempts, schedule, secrets);
+//! - [`attempt`]: the recorded history of attempts (mirrors `status.delivery.attempts[]`);
+//! - [`decision`]: the pure "what next" function of a delivery;
+//! - [`deliverer`]: the I/O edge that sends attempts and reports them to an [`deliverer::AttemptSink`];
+//! - [`clock`]: wall time, injectable for tests;
+//! - [`metrics`]: Prometheus counters of attempts and of rate-limiter failures;
+//! - [`config`]: the environment configuration of DESIGN §6;
+//! - [`send`]: the `guardrails-agent send` command.
+
+pub mod allowlist;
+pub mod attempt;
+pub mod canonical;
+pub mod clock;
+pub mod config;
+pub mod decision;
+pub mod deliverer;
+pub mod event;
+pub mod metrics;
+pub mod policy;
+pub mod rate_limit;
+pub mod send;
+pub mod signing;
+pub mod ssrf;
+
+pub use allowlist::AllowList;
+pub use attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
+pub use clock::{Clock, SystemClock};
+pub use config::Config;
+pub use decision::{NextStep, next_step};
+pub use deliverer::{AttemptSink, Deliverer, Delivery, DeliveryReport};
+pub use event::{Event, EventType};
+pub use policy::{Policy, SigningSecret};
+pub use rate_limit::RateLimiter;
+pub use signing::Verifier;
+pub use ssrf::NetworkGuard;
+
+/// Every error of the delivery engine.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A destination URL that cannot be delivered to.
+    #[error("invalid webhook URL: {0}")]
+    InvalidUrl(String),
+    /// An allowlist entry that is not a bare host name or IP address.
+    #[error("invalid allowlist entry `{0}`: expected a bare host name such as `partner.io`")]
+    InvalidAllowlistEntry(String),
+    /// A CIDR of `WEBHOOK_ALLOWED_CIDRS` that does not parse.
+    #[error("invalid CIDR `{0}` in the allowed CIDRs: expected a network such as `10.1.0.0/16`")]
+    InvalidCidr(String),
+    /// A signing secret that cannot be used (the value itself is never shown).
+    #[error("invalid signing secret: {0}")]
+    InvalidSecret(&'static str),
+    /// A configuration value that cannot be used.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// A payload that is not the JSON expected.
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    /// The SSRF guard refused a destination whose addresses are not public.
+    #[error(
+        "destination `{0}` has no public address; private destinations need \
+         WEBHOOK_ALLOW_PRIVATE_DESTINATIONS or WEBHOOK_ALLOWED_CIDRS"
+    )]
+    DestinationRefused(String),
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+    /// The Redis URL of the rate limiter is unusable.
+    #[error("invalid Redis URL for the rate limiter: {0}")]
+    RedisUrl(#[source] redis::RedisError),
+    /// The caller's attempt sink failed to record an attempt, so the delivery stopped.
+    #[error("could not record the delivery attempt: {0}")]
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A received webhook lacks a header needed to verify it.
+    #[error("missing or malformed header `{0}`")]
+    MissingHeader(&'static str),
+    /// A received webhook's timestamp is outside the accepted tolerance.
+    #[error("webhook timestamp is outside the tolerance of {0} seconds")]
+    TimestampOutOfTolerance(u64),
+    /// No signature of a received webhook matches any of the secrets.
+    #[error("no webhook signature matches")]
+    SignatureMismatch,
+}
+
+impl Error {
+    /// A short label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::InvalidUrl(_) => "invalid_url",
+            Error::InvalidAllowlistEntry(_) => "invalid_allowlist_entry",
+            Error::InvalidCidr(_) => "invalid_cidr",
+            Error::InvalidSecret(_) => "invalid_secret",
+            Error::InvalidConfig(_) => "invalid_config",
+            Error::InvalidPayload(_) => "invalid_payload",
+            Error::DestinationRefused(_) => "destination_refused",
+            Error::HttpClient(_) => "http_client",
+            Error::RedisUrl(_) => "redis_url",
+            Error::Sink(_) => "sink",
+            Error::MissingHeader(_) => "missing_header",
+            Error::TimestampOutOfTolerance(_) => "timestamp_out_of_tolerance",
+            Error::SignatureMismatch => "signature_mismatch",
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,178 @@
+//! Canonical JSON: the bytes Python's `json.dumps(obj, sort_keys=True, separators=(',', ':'))` writes.
+
+use serde_json::{Number, Value};
+use std::fmt::Write;
+
+/// Serialises `value` exactly as Python's `json.dumps(value, sort_keys=True, separators=(',', ':'))`.
+pub fn to_canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // NB: sorted here, not by relying on the map type: `preserve_order` may be enabled
+            // by another crate in the build. Byte order of UTF-8 equals Python's code-point order.
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            ' '..='~' => out.push(c),
+            _ => {
+                // Python's ensure_ascii: everything else as \uXXXX, astral planes as surrogate pairs.
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+        }
+    }
+    out.push('"');
+}
+
+fn write_number(out: &mut String, n: &Number) {
+    if let Some(f) = n.as_f64().filter(|_| n.is_f64()) {
+        write_float(out, f);
+    } else {
+        let _ = write!(out, "{n}");
+    }
+}
+
+/// Writes `f` as Python's `repr(float)`: shortest round-trip digits, exponent outside [1e-4, 1e16).
+fn write_float(out: &mut String, f: f64) {
+    if f.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if f.is_infinite() {
+        out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr, e.g. "-1.25e-7".
+    let sci = format!("{f:e}");
+    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` always has an exponent");
+    let exponent: i32 = exponent.parse().expect("`{:e}` exponent is an integer");
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    out.push_str(sign);
+    // Python's decimal-point position: value = 0.DIGITS × 10^decpt.
+    let decpt = exponent + 1;
+    if !(-4 < decpt && decpt <= 16) {
+        out.push_str(mantissa);
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        );
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', decpt.unsigned_abs() as usize));
+        out.push_str(&digits);
+    } else {
+        let decpt = decpt as usize;
+        if digits.len() <= decpt {
+            out.push_str(&digits);
+            out.extend(std::iter::repeat_n('0', decpt - digits.len()));
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..decpt]);
+            out.push('.');
+            out.push_str(&digits[decpt..]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn float(f: f64) -> String {
+        to_canonical_json(&json!(f))
+    }
+
+    #[test]
+    fn keys_are_sorted_and_separators_have_no_spaces() {
+        let value = json!({"b": 1, "a": [true, null, "x"], "B": {"z": 0, "y": -2}});
+        assert_eq!(
+            to_canonical_json(&value),
+            r#"{"B":{"y":-2,"z":0},"a":[true,null,"x"],"b":1}"#
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_with_lowercase_hex_and_surrogate_pairs() {
+        let value = json!("é€😀\u{7f}\u{1}\"\\\n\r\t\u{8}\u{c}/");
+        assert_eq!(
+            to_canonical_json(&value),
+            r#""\u00e9\u20ac\ud83d\ude00\u007f\u0001\"\\\n\r\t\b\f/""#
+        );
+    }
+
+    #[test]
+    fn floats_follow_python_repr() {
+        assert_eq!(float(0.1), "0.1");
+        assert_eq!(float(1.0), "1.0");
+        assert_eq!(float(-0.0), "-0.0");
+        assert_eq!(float(1e-5), "1e-05");
+        assert_eq!(float(1e-4), "0.0001");
+        assert_eq!(float(1e16), "1e+16");
+        assert_eq!(float(1e15), "1000000000000000.0");
+        assert_eq!(float(1.5e300), "1.5e+300");
+        assert_eq!(float(123.456), "123.456");
+        assert_eq!(float(0.8734), "0.8734");
+        assert_eq!(float(-2.5e-7), "-2.5e-07");
+    }
+
+    #[test]
+    fn integers_stay_integers() {
+        assert_eq!(
+            to_canonical_json(&json!([0, -1, u64::MAX, i64::MIN])),
+            "[0,-1,18446744073709551615,-9223372036854775808]"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! The pure decision of a delivery: given its policy and attempts so far, what happens next.
+
+use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
+use crate::policy::Policy;
+use crate::rate_limit::next_window;
+use jiff::{SignedDuration, Timestamp};
+use std::time::Duration;
+
+/// What a delivery does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    /// Make an attempt now.
+    SendNow,
+    /// Make the next attempt at this time.
+    WaitUntil(Timestamp),
+    /// The delivery is over.
+    Finish(Outcome),
+}
+
+/// Decides the next step from the effective `policy`, the `attempts` so far (oldest first) and `now`.
+pub fn next_step(policy: &Policy, attempts: &[DeliveryAttempt], now: Timestamp) -> NextStep {
+    let Some(last) = attempts.last() else {
+        return NextStep::SendNow;
+    };
+    let due = match last.outcome {
+        AttemptOutcome::Succeeded => return NextStep::Finish(Outcome::Succeeded),
+        AttemptOutcome::Rejected => return NextStep::Finish(Outcome::Rejected),
+        AttemptOutcome::RateLimited => next_window(last.started_at),
+        AttemptOutcome::HttpError if !last.http_status.is_some_and(is_retryable_status) => {
+            return NextStep::Finish(Outcome::Failed);
+        }
+        AttemptOutcome::HttpError
+        | AttemptOutcome::Timeout
+        | AttemptOutcome::ConnectionError
+        | AttemptOutcome::InProgress
+        | AttemptOutcome::Interrupted => {
+            let sends = attempts.iter().filter(|a| a.outcome.is_send()).count() as u32;
+            let Some(delay) = retry_delay(policy, sends, last) else {
+                return NextStep::Finish(Outcome::Failed);
+            };
+            // An attempt that never recorded its end (the agent stopped) ended at its timeout at the latest.
+            let ended = last
+                .ended_at()
+                .unwrap_or_else(|| add(last.started_at, policy.timeout));
+            add(ended, delay)
+        }
+    };
+    if due > now {
+        NextStep::WaitUntil(due)
+    } else {
+        NextStep::SendNow
+    }
+}
+
+/// Whether an HTTP status is worth another attempt: 5xx, 408 and 429.
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 500..=599 | 408 | 429)
+}
+
+/// The wait after `sends` attempts, or `None` when the fast tier and the schedule are used up.
+fn retry_delay(policy: &Policy, sends: u32, last: &DeliveryAttempt) -> Option<Duration> {
+    let max_attempts = policy.max_attempts.max(1);
+    let delay = if sends < max_attempts {
+        policy.backoff(sends)
+    } else {
+        *policy.retry_schedule.get((sends - max_attempts) as usize)?
+    };
+    let retry_after = last
+        .retry_after_seconds
+        .map(|s| Duration::from_secs(s).min(policy.retry_after_cap));
+    Some(delay.max(retry_after.unwrap_or_default()))
+}
+
+fn add(at: Timestamp, delay: Duration) -> Timestamp {
+    let delay = SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX);
+    at.saturating_add(delay).unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> Timestamp {
+        "2026-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    fn secs(s: i64) -> Timestamp {
+        t0() + SignedDuration::from_secs(s)
+    }
+
+    fn attempt(
+        number: u32,
+        start: i64,
+        outcome: AttemptOutcome,
+        status: Option<u16>,
+    ) -> DeliveryAttempt {
+        let mut attempt = DeliveryAttempt::new(number, secs(start));
+        attempt.duration_ms = Some(0);
+        attempt.outcome = outcome;
+        attempt.http_status = status;
+        attempt
+    }
+
+    fn server_error(number: u32, start: i64) -> DeliveryAttempt {
+        attempt(number, start, AttemptOutcome::HttpError, Some(500))
+    }
+
+    #[test]
+    fn a_new_delivery_sends_now() {
+        assert_eq!(next_step(&Policy::default(), &[], t0()), NextStep::SendNow);
+    }
+
+    #[test]
+    fn a_2xx_finishes_the_delivery() {
+        let attempts = [attempt(1, 0, AttemptOutcome::Succeeded, Some(200))];
+        assert_eq!(
+            next_step(&Policy::default(), &attempts, t0()),
+            NextStep::Finish(Outcome::Succeeded)
+        );
+    }
+
+    #[test]
+    fn server_errors_back_off_one_then_two_seconds() {
+        let policy = Policy::default();
+        assert_eq!(
+            next_step(&policy, &[server_error(1, 0)], secs(0)),
+            NextStep::WaitUntil(secs(1))
+        );
+        assert_eq!(
+            next_step(&policy, &[server_error(1, 0)], secs(1)),
+            NextStep::SendNow
+        );
+        let two = [server_error(1, 0), server_error(2, 1)];
+        assert_eq!(
+            next_step(&policy, &two, secs(1)),
+            NextStep::WaitUntil(secs(3))
+        );
+    }
+
+    #[test]
+    fn the_third_failure_ends_the_default_policy() {
+        let three = [server_error(1, 0), server_error(2, 1), server_error(3, 3)];
+        assert_eq!(
+            next_step(&Policy::default(), &three, secs(10)),
+            NextStep::Finish(Outcome::Failed)
+        );
+    }
+
+    #[test]
+    fn other_4xx_and_3xx_fail_at_once() {
+        for status in [400, 401, 404, 302] {
+            let attempts = [attempt(1, 0, AttemptOutcome::HttpError, Some(status))];
+            assert_eq!(
+                next_step(&Policy::default(), &attempts, t0()),
+                NextStep::Finish(Outcome::Failed),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn timeouts_408_and_connection_errors_are_retried() {
+        for last in [
+            attempt(1, 0, AttemptOutcome::Timeout, None),
+            attempt(1, 0, AttemptOutcome::ConnectionError, None),
+            attempt(1, 0, AttemptOutcome::HttpError, Some(408)),
+        ] {
+            assert_eq!(
+                next_step(&Policy::default(), &[last], t0()),
+                NextStep::WaitUntil(secs(1))
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let mut limited = attempt(1, 0, AttemptOutcome::HttpError, Some(429));
+        limited.retry_after_seconds = Some(7);
+        assert_eq!(
+            next_step(&Policy::default(), &[limited.clone()], t0()),
+            NextStep::WaitUntil(secs(7))
+        );
+        limited.retry_after_seconds = Some(86_400);
+        assert_eq!(
+            next_step(&Policy::default(), &[limited], t0()),
+            NextStep::WaitUntil(secs(60))
+        );
+    }
+
+    #[test]
+    fn the_long_term_schedule_follows_the_fast_attempts() {
+        let policy = Policy {
+            retry_schedule: vec![Duration::from_secs(300), Duration::from_secs(1800)],
+            ..Policy::default()
+        };
+        let mut attempts = vec![server_error(1, 0), server_error(2, 1), server_error(3, 3)];
+        assert_eq!(
+            next_step(&policy, &attempts, secs(3)),
+            NextStep::WaitUntil(secs(303))
+        );
+        attempts.push(server_error(4, 303));
+        assert_eq!(
+            next_step(&policy, &attempts, secs(303)),
+            NextStep::WaitUntil(secs(2103))
+        );
+        attempts.push(server_error(5, 2103));
+        assert_eq!(
+            next_step(&policy, &attempts, secs(2103)),
+            NextStep::Finish(Outcome::Failed)
+        );
+    }
+
+    #[test]
+    fn rate_limited_attempts_wait_for_the_next_minute_and_do_not_count() {
+        let policy = Policy {
+            max_attempts: 1,
+            ..Policy::default()
+        };
+        let deferred = [attempt(1, 42, AttemptOutcome::RateLimited, None)];
+        assert_eq!(
+            next_step(&policy, &deferred, secs(42)),
+            NextStep::WaitUntil(secs(60))
+        );
+        assert_eq!(next_step(&policy, &deferred, secs(60)), NextStep::SendNow);
+    }
+
+    #[test]
+    fn an_attempt_cut_short_by_a_restart_is_retried_after_its_timeout() {
+        let mut interrupted = DeliveryAttempt::new(1, t0());
+        interrupted.outcome = AttemptOutcome::Interrupted;
+        assert_eq!(
+            next_step(&Policy::default(), &[interrupted], t0()),
+            NextStep::WaitUntil(secs(6))
+        );
+    }
+
+    #[test]
+    fn rejection_is_final() {
+        let attempts = [attempt(1, 0, AttemptOutcome::Rejected, None)];
+        assert_eq!(
+            next_step(&Policy::default(), &attempts, t0()),
+            NextStep::Finish(Outcome::Rejected)
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! The I/O edge: sends attempts with one pooled HTTP client and reports each to an [`AttemptSink`].
+
+use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
+use crate::clock::{Clock, SystemClock};
+use crate::decision::{NextStep, next_step};
+use crate::event::Event;
+use crate::metrics::{Metrics, OutcomeLabels};
+use crate::policy::Policy;
+use crate::rate_limit::{RateDecision, RateLimiter};
+use crate::signing::delivery_headers;
+use crate::ssrf::NetworkGuard;
+use crate::{Error, Result};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// Most response-body bytes read (so the connection can be reused) before it is dropped.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// An error of an [`AttemptSink`].
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where attempts are reported: `started` before bytes leave, `finished` after every attempt.
+///
+/// Attempts that send nothing (rejected, rate-limited) are only reported as finished. An error
+/// stops the delivery before the send (from `started`) or before the next attempt.
+pub trait AttemptSink: Send + Sync {
+    /// Records an attempt about to send (its outcome is `in_progress`).
+    fn started(
+        &self,
+        delivery: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+    /// Records an attempt that ended.
+    fn finished(
+        &self,
+        delivery: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+/// A sink that records nothing.
+impl AttemptSink for () {
+    async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        Ok(())
+    }
+    async fn finished(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// One event on its way to one destination under one policy.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    event: Event,
+    url: Url,
+    host: String,
+    // NB: computed once, so every attempt sends the same bytes.
+    body: Arc<[u8]>,
+    policy: Policy,
+}
+
+impl Delivery {
+    /// A delivery of `event` to `url` (http or https) under `policy`.
+    pub fn new(event: Event, url: &str, policy: Policy) -> Result<Self> {
+        let url = parse_destination(url)?;
+        let host = url
+            .host_str()
+            .unwrap_or_default()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let body = event.body().into();
+        Ok(Self {
+            event,
+            url,
+            host,
+            body,
+            policy,
+        })
+    }
+
+    /// The event delivered.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The destination URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The destination host name, as rate-limited and shown in messages.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The effective policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The exact body bytes sent.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+}
+
+/// Parses a webhook destination: an absolute http(s) URL with a host.
+pub fn parse_destination(url: &str) -> Result<Url> {
+    let parsed = Url::parse(url).map_err(|e| Error::InvalidUrl(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::InvalidUrl(format!(
+            "scheme `{}` is not http or https",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::InvalidUrl("the URL has no host".into()));
+    }
+    Ok(parsed)
+}
+
+/// How a delivery ended, with every attempt made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryReport {
+    /// The final outcome.
+    pub outcome: Outcome,
+    /// All attempts, oldest first, including those passed in as history.
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// Sends deliveries: one pooled HTTP client behind the SSRF guard, an optional rate limiter.
+pub struct Deliverer {
+    client: reqwest::Client,
+    guard: NetworkGuard,
+    rate_limiter: Option<RateLimiter>,
+    clock: Arc<dyn Clock>,
+    in_flight: Semaphore,
+    metrics: Metrics,
+}
+
+impl Deliverer {
+    /// A deliverer whose connections pass `guard`, with the system clock and 64 sends in flight.
+    pub fn new(guard: NetworkGuard) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .dns_resolver(guard.resolver())
+            .redirect(reqwest::redirect::Policy::none())
+            // NB: a proxy would resolve names itself, behind the guard's back.
+            .no_proxy()
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(Error::HttpClient)?;
+        Ok(Self {
+            client,
+            guard,
+            rate_limiter: None,
+            clock: Arc::new(SystemClock),
+            in_flight: Semaphore::new(64),
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// The same deliverer counting deliveries per host in `limiter`.
+    pub fn with_rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.metrics.rate_limiter_fail_open = limiter.fail_open_counter().clone();
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
+    /// The same deliverer reading and waiting on `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The same deliverer with at most `limit` sends in flight at once.
+    pub fn with_max_in_flight(mut self, limit: usize) -> Self {
+        self.in_flight = Semaphore::new(limit.max(1));
+        self
+    }
+
+    /// The deliverer's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The rate limiter, if one is configured.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.rate_limiter.as_ref()
+    }
+
+    /// Drives a delivery to its end from `history`, waiting between attempts on the clock.
+    pub async fn deliver(
+        &self,
+        delivery: &Delivery,
+        history: Vec<DeliveryAttempt>,
+        sink: &impl AttemptSink,
+    ) -> Result<DeliveryReport> {
+        let mut attempts = history;
+        loop {
+            match next_step(&delivery.policy, &attempts, self.clock.now()) {
+                NextStep::SendNow => {
+                    let number = attempts.last().map_or(1, |a| a.number + 1);
+                    attempts.push(self.attempt(delivery, number, sink).await?);
+                }
+                NextStep::WaitUntil(deadline) => self.clock.sleep_until(deadline).await,
+                NextStep::Finish(outcome) => return Ok(DeliveryReport { outcome, attempts }),
+            }
+        }
+    }
+
+    /// Makes attempt `number` now: policy checks, then the signed POST; returns the finished record.
+    pub async fn attempt(
+        &self,
+        delivery: &Delivery,
+        number: u32,
+        sink: &impl AttemptSink,
+    ) -> Result<DeliveryAttempt> {
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let now = self.clock.now();
+        let mut attempt = DeliveryAttempt::new(number, now);
+        if let Some(refusal) = self.refusal(delivery) {
+            attempt.outcome = AttemptOutcome::Rejected;
+            attempt.error = Some(refusal);
+            return self.finish(delivery, attempt, Instant::now(), sink).await;
+        }
+        if let Some(limiter) = &self.rate_limiter
+            && let RateDecision::Deferred { until } = limiter
+                .check(&delivery.host, delivery.policy.rate_limit_per_minute, now)
+                .await
+        {
+            attempt.outcome = AttemptOutcome::RateLimited;
+            attempt.error = Some(format!(
+                "rate limit of {}/min for `{}` reached; deferred to {until}",
+                delivery.policy.rate_limit_per_minute, delivery.host
+            ));
+            return self.finish(delivery, attempt, Instant::now(), sink).await;
+        }
+        let policy = &delivery.policy;
+        let secrets = if policy.sign {
+            policy.secrets.as_slice()
+        } else {
+            &[]
+        };
+        if policy.sign && secrets.is_empty() {
+            attempt.warning =
+                Some("signing was requested but no secret is configured; sent unsigned".into());
+        }
+        let headers = delivery_headers(
+            delivery.event.id(),
+            delivery.event.event_type(),
+            &delivery.body,
+            secrets,
+            now,
+        );
+        sink.started(delivery, &attempt)
+            .await
+            .map_err(Error::Sink)?;
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(delivery.url.clone())
+            .headers(headers)
+            .body(delivery.body.to_vec())
+            .timeout(policy.timeout)
+            .send()
+            .await;
+        match response {
+            Ok(response) => {
+                let status = response.status();
+                attempt.http_status = Some(status.as_u16());
+                attempt.retry_after_seconds =
+                    retry_after_seconds(response.headers(), self.clock.now());
+                let drained = drain(response).await;
+                if status.is_success() {
+                    attempt.outcome = AttemptOutcome::Succeeded;
+                    if let Err(e) = drained {
+                        tracing::debug!(error = %e, "response body was cut short after a 2xx status");
+                    }
+                } else {
+                    attempt.outcome = AttemptOutcome::HttpError;
+                    attempt.error = Some(format!("receiver answered HTTP {}", status.as_u16()));
+                }
+            }
+            Err(err) if err.is_timeout() => {
+                attempt.outcome = AttemptOutcome::Timeout;
+                attempt.error = Some(format!(
+                    "no response within {} s",
+                    policy.timeout.as_secs_f64()
+                ));
+            }
+            Err(err) => match refused_destination(&err) {
+                Some(host) => {
+                    attempt.outcome = AttemptOutcome::Rejected;
+                    attempt.error = Some(Error::DestinationRefused(host).to_string());
+                }
+                None => {
+                    attempt.outcome = AttemptOutcome::ConnectionError;
+                    attempt.error = Some(describe(err));
+                }
+            },
+        }
+        self.finish(delivery, attempt, started, sink).await
+    }
+
+    /// Why policy forbids this destination before any byte is sent, if it does.
+    fn refusal(&self, delivery: &Delivery) -> Option<String> {
+        if !delivery.policy.allowlist.allows(&delivery.url) {
+            return Some(format!(
+                "host `{}` is not in the webhook allowlist",
+                delivery.host
+            ));
+        }
+        self.guard
+            .check_url(&delivery.url)
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    async fn finish(
+        &self,
+        delivery: &Delivery,
+        mut attempt: DeliveryAttempt,
+        started: Instant,
+        sink: &impl AttemptSink,
+    ) -> Result<DeliveryAttempt> {
+        attempt.duration_ms = Some(started.elapsed().as_millis() as u64);
+        self.metrics
+            .attempts
+            .get_or_create(&OutcomeLabels {
+                outcome: attempt.outcome.as_str(),
+            })
+            .inc();
+        tracing::info!(
+            event_id = delivery.event.id(),
+            task_id = delivery.event.task_id(),
+            host = %delivery.host,
+            attempt = attempt.number,
+            outcome = %attempt.outcome,
+            http_status = attempt.http_status,
+            duration_ms = attempt.duration_ms,
+            error = attempt.error.as_deref(),
+            "webhook attempt finished"
+        );
+        sink.finished(delivery, &attempt)
+            .await
+            .map_err(Error::Sink)?;
+        Ok(attempt)
+    }
+}
+
+/// Reads a bounded part of the response so the pooled connection can be reused.
+async fn drain(mut response: reqwest::Response) -> reqwest::Result<()> {
+    let mut read = 0;
+    while let Some(chunk) = response.chunk().await? {
+        read += chunk.len();
+        if read > MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `Retry-After` in seconds: delta-seconds or an HTTP date.
+fn retry_after_seconds(headers: &reqwest::header::HeaderMap, now: jiff::Timestamp) -> Option<u64> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds);
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    Some(at.duration_since(now).as_secs().max(0) as u64)
+}
+
+/// The host the SSRF guard refused, when that is why the request failed.
+fn refused_destination(err: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(Error::DestinationRefused(host)) = current.downcast_ref::<Error>() {
+            return Some(host.clone());
+        }
+        source = current.source();
+    }
+    None
+}
+
+/// A connection error's causes, without the URL (it may carry credentials).
+fn describe(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_must_be_http_urls_with_a_host() {
+        assert!(parse_destination("https://partner.io/hook").is_ok());
+        for bad in [
+            "ftp://partner.io/",
+            "not a url",
+            "file:///etc/passwd",
+            "https://",
+        ] {
+            assert!(
+                matches!(parse_destination(bad), Err(Error::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now: jiff::Timestamp = "2026-03-01T12:00:00Z".parse().unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "120".parse().unwrap());
+        assert_eq!(retry_after_seconds(&headers, now), Some(120));
+        headers.insert(
+            "retry-after",
+            "Sun, 01 Mar 2026 12:00:30 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after_seconds(&headers, now), Some(30));
+        headers.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after_seconds(&headers, now), None);
+    }
+
+    #[test]
+    fn the_rate_limited_host_ignores_case_and_trailing_dot() {
+        let delivery = Delivery::new(
+            Event::failed("t", "e"),
+            "https://API.Partner.io./x",
+            Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(delivery.host(), "api.partner.io");
+    }
+}
