@@ -1,0 +1,201 @@
+//! The `WebhookEndpoint` custom resource: delivery policy for webhooks sent from its namespace.
+
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::task::SecretKeyRef;
+
+/// Policy for webhooks sent to some domains from tasks in this namespace.
+// NB: printer columns repeat `type_` by design; clippy reads them as duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "guardrails.io",
+    version = "v1alpha1",
+    kind = "WebhookEndpoint",
+    namespaced,
+    status = "WebhookEndpointStatus",
+    shortname = "whe",
+    category = "guardrails",
+    doc = "Delivery policy (allowlist, signing secret, rate limit, retries) for webhook destinations.",
+    derive = "PartialEq",
+    printcolumn(name = "Domains", type_ = "string", json_path = ".spec.domains"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(name = "Succeeded", type_ = "integer", json_path = ".status.succeeded"),
+    printcolumn(name = "Failed", type_ = "integer", json_path = ".status.failed"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointSpec {
+    /// Hosts this endpoint allows and governs: an exact host, or a domain that also allows its
+    /// subdomains on a dot boundary ("partner.io" allows "a.partner.io", never "evilpartner.io").
+    #[schemars(
+        length(min = 1, max = 100),
+        inner(length(min = 1, max = 253), regex(pattern = r"^[^\s/:@]+$"))
+    )]
+    pub domains: Vec<String>,
+
+    /// Secret key holding the HMAC signing secret for deliveries to these domains; unset uses the
+    /// server-wide WEBHOOK_SIGNING_SECRET.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_secret_ref: Option<SecretKeyRef>,
+
+    /// Secrets still accepted by receivers during a rotation; each delivery carries one
+    /// signature per secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5))]
+    pub previous_signing_secret_refs: Vec<SecretKeyRef>,
+
+    /// Most deliveries per minute to each destination host; 0 means no limit.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 1_000_000))]
+    pub rate_limit_per_minute: i32,
+
+    /// Seconds to wait for the receiver's response.
+    #[serde(default = "default_timeout_seconds")]
+    #[schemars(range(min = 1, max = 60))]
+    pub timeout_seconds: i32,
+
+    /// Fast attempts (1 s, 2 s, 4 s… apart) before the delivery fails or moves to retrySchedule.
+    #[serde(default = "default_max_attempts")]
+    #[schemars(range(min = 1, max = 10))]
+    pub max_attempts: i32,
+
+    /// Optional long-term retries after the fast attempts, as delays such as ["5m", "30m", "2h"].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(
+        length(max = 10),
+        inner(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))
+    )]
+    pub retry_schedule: Vec<String>,
+
+    /// Holds deliveries to these domains (recorded as suspended) until set back to false.
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+fn default_timeout_seconds() -> i32 {
+    5
+}
+
+fn default_max_attempts() -> i32 {
+    3
+}
+
+/// Observed state of a WebhookEndpoint, written by the agent.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEndpointStatus {
+    /// Ready: the signing secrets exist and hold the named keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// Generation of the spec the agent last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Deliveries acknowledged with a 2xx.
+    #[serde(default)]
+    pub succeeded: i64,
+
+    /// Deliveries that failed after their last attempt.
+    #[serde(default)]
+    pub failed: i64,
+
+    /// Deliveries refused by policy.
+    #[serde(default)]
+    pub rejected: i64,
+
+    /// Attempts deferred by the rate limit.
+    #[serde(default)]
+    pub rate_limited: i64,
+
+    /// The most recent delivery to these domains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_delivery: Option<LastDelivery>,
+}
+
+/// Summary of the most recent delivery governed by an endpoint.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LastDelivery {
+    /// When it ended.
+    pub time: Time,
+    /// Task id (metadata.uid of the AnalysisTask).
+    pub task_id: String,
+    /// succeeded, failed or rejected.
+    pub outcome: String,
+    /// HTTP status of the last response, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<i32>,
+}
+
+impl WebhookEndpointSpec {
+    /// The long-term retry delays; an entry the schema would refuse is reported by its index.
+    pub fn retry_delays(&self) -> Result<Vec<Duration>, String> {
+        self.retry_schedule
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.parse::<kube::core::Duration>()
+                    .map(Duration::from)
+                    .map_err(|e| format!("retrySchedule[{i}] {s:?} is not a duration: {e}"))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omitted_fields_take_the_original_services_defaults() {
+        let spec: WebhookEndpointSpec =
+            serde_json::from_value(serde_json::json!({"domains": ["partner.io"]})).unwrap();
+        assert_eq!(spec.timeout_seconds, 5);
+        assert_eq!(spec.max_attempts, 3);
+        assert_eq!(spec.rate_limit_per_minute, 0);
+        assert!(!spec.suspend);
+        assert!(spec.retry_schedule.is_empty());
+    }
+
+    #[test]
+    fn retry_schedule_parses_go_style_durations() {
+        let spec: WebhookEndpointSpec = serde_json::from_value(
+            serde_json::json!({"domains": ["p.io"], "retrySchedule": ["5m", "2h", "1h30m"]}),
+        )
+        .unwrap();
+        assert_eq!(
+            spec.retry_delays().unwrap(),
+            vec![
+                Duration::from_secs(300),
+                Duration::from_secs(7200),
+                Duration::from_secs(5400)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_retry_delay_is_named_by_index() {
+        let spec: WebhookEndpointSpec = serde_json::from_value(
+            serde_json::json!({"domains": ["p.io"], "retrySchedule": ["5m", "soon"]}),
+        )
+        .unwrap();
+        let err = spec.retry_delays().unwrap_err();
+        assert!(err.contains("retrySchedule[1]"), "{err}");
+    }
+}
