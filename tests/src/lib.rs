@@ -8,6 +8,7 @@
 
 pub mod apiserver;
 pub mod error;
+pub mod kit;
 pub mod manifests;
 
 pub use error::{Error, Result};

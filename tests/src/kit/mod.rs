@@ -1,0 +1,20 @@
+//! The test kit: what an end-to-end test needs around the binaries.
+//!
+//! - [`cluster`]: a Kubernetes API per test (the test server, or a real cluster when
+//!   `E2E_KUBECONFIG` is set) with the CRDs installed and a fresh namespace.
+//! - [`process`]: the real binaries as processes, with captured logs.
+//! - [`receiver`]: loopback webhook receivers that record requests and answer from a script.
+//! - [`redis`]: a Redis per test run.
+//! - [`wait`]: waiting for a condition with a deadline and a failure message worth reading.
+
+pub mod cluster;
+pub mod process;
+pub mod receiver;
+pub mod redis;
+pub mod wait;
+
+pub use cluster::TestCluster;
+pub use process::{BinarySpec, RunningBinary};
+pub use receiver::{ReceivedRequest, Reply, WebhookReceiver};
+pub use redis::RedisServer;
+pub use wait::{Probe, wait_for, wait_for_deletion, wait_for_object};
