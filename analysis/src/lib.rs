@@ -1,4 +1,146 @@
-//! PII detection, compliance, risk scoring and redaction: the pure analysis engine (no I/O).
+//! PII detection, compliance checks, risk scoring and redaction: the pure analysis engine.
 //!
-//! Not yet implemented: this crate will hold the recognizers, the compliance rules, the risk
-//! formula, redaction, and the `guardrails-analyze` CLI.
+//! The library does no I/O. Build an [`Analyzer`] once and call [`Analyzer::analyze`]:
+//!
+//! - [`recognizers`](crate::recognizers) (private): one file per family of entity types
+//!   (financial, government ids, network, contact, credentials, dates, names and places).
+//! - [`validate`](crate::validate) (private): checksums (Luhn, mod-97, mod-11, Base58Check, …).
+//! - [`context`](crate::context) (private): context words around a candidate.
+//! - [`entity`]: [`EntityType`] and the reported [`Entity`].
+//! - [`compliance`]: [`Framework`] and the rules compiled in from `rules/compliance.yaml`.
+//! - [`risk`]: the risk score, level and recommendations.
+//! - [`redact`]: [`Redaction`] strategies.
+//! - [`report`]: [`Analysis`], the `result` object of the product contract.
+//!
+//! The CLI `guardrails-analyze` (in `src/bin`) reads text on stdin and prints the result.
+
+pub mod compliance;
+mod context;
+pub mod entity;
+pub mod redact;
+pub mod report;
+pub mod risk;
+mod recognizers;
+mod validate;
+
+pub use compliance::{Compliance, Framework, Severity, Violation};
+pub use entity::{Entity, EntityType, Position};
+pub use redact::Redaction;
+pub use report::{Analysis, PiiSummary, Status};
+pub use risk::{Risk, RiskLevel};
+
+/// Everything that can go wrong in this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A compliance framework name that is not one of HIPAA, GDPR, PCI_DSS, CCPA.
+    #[error("unknown compliance framework `{0}` (expected one of HIPAA, GDPR, PCI_DSS, CCPA)")]
+    UnknownFramework(String),
+    /// An entity type name that this crate does not know.
+    #[error("unknown entity type `{0}`")]
+    UnknownEntityType(String),
+    /// Hash redaction was asked for with an empty key.
+    #[error("hash redaction needs a non-empty key")]
+    EmptyHashKey,
+}
+
+/// What to include in an analysis.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    /// Compliance frameworks to check the findings against.
+    pub frameworks: Vec<Framework>,
+    /// Whether to return the text with the findings redacted.
+    pub include_redaction: bool,
+    /// How findings are redacted when `include_redaction` is set.
+    pub redaction: Redaction,
+}
+
+/// The analysis engine: all patterns and gazetteers loaded once, shareable between threads.
+pub struct Analyzer {
+    recognizers: recognizers::Recognizers,
+    rules: compliance::Rules,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer {
+    /// Compiles every recognizer and the compliance rules.
+    pub fn new() -> Self {
+        Analyzer { recognizers: recognizers::Recognizers::new(), rules: compliance::Rules::load() }
+    }
+
+    /// Detects PII in `text`, checks it against `options.frameworks`, scores the risk and
+    /// optionally redacts the text.
+    pub fn analyze(&self, text: &str, options: &Options) -> Result<Analysis, Error> {
+        if let Redaction::Hash { key } = &options.redaction {
+            if options.include_redaction && key.is_empty() {
+                return Err(Error::EmptyHashKey);
+            }
+        }
+        let found = self.recognizers.detect(text);
+        let entities = to_entities(text, &found);
+        let compliance = self.rules.check(&options.frameworks, &entities);
+        let risk = risk::assess(&entities);
+        let redacted_text = options.include_redaction.then(|| redact::apply(text, &found, &options.redaction));
+        Ok(Analysis {
+            status: Status::Success,
+            pii: PiiSummary { detected: entities.len(), entities },
+            compliance,
+            risk,
+            redacted_text,
+        })
+    }
+}
+
+/// Turns byte-offset candidates (sorted by start) into entities with code-point positions.
+fn to_entities(text: &str, found: &[recognizers::Candidate]) -> Vec<Entity> {
+    let mut entities = Vec::with_capacity(found.len());
+    let (mut byte, mut chars) = (0usize, 0usize);
+    let mut advance = |to: usize| {
+        chars += text[byte..to].chars().count();
+        byte = to;
+        chars
+    };
+    for c in found {
+        let start = advance(c.start);
+        let end = advance(c.end);
+        entities.push(Entity {
+            entity_type: c.entity_type,
+            value: text[c.start..c.end].to_string(),
+            position: Position { start, end },
+            confidence: (c.score * 100.0).round() / 100.0,
+        });
+    }
+    entities
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_code_point_offsets() {
+        let text = "Zoë’s SSN: 536-22-1234";
+        let a = Analyzer::new().analyze(text, &Options::default()).unwrap();
+        let ssn = a.pii.entities.iter().find(|e| e.entity_type == EntityType::UsSsn).unwrap();
+        let chars: Vec<char> = text.chars().collect();
+        let value: String = chars[ssn.position.start..ssn.position.end].iter().collect();
+        assert_eq!(value, "536-22-1234");
+        assert_eq!(ssn.position, Position { start: 11, end: 22 });
+    }
+
+    #[test]
+    fn the_analyzer_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Analyzer>();
+    }
+
+    #[test]
+    fn an_empty_hash_key_is_an_error() {
+        let options = Options { include_redaction: true, redaction: Redaction::Hash { key: String::new() }, ..Options::default() };
+        assert!(matches!(Analyzer::new().analyze("x", &options), Err(Error::EmptyHashKey)));
+    }
+}

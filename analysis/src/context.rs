@@ -1,0 +1,87 @@
+//! Context words: text around a candidate that makes it more (or less) likely to be real.
+
+/// How many bytes before a candidate are searched for context words.
+pub(crate) const WINDOW_BEFORE: usize = 48;
+/// How many bytes after a candidate are searched for context words.
+pub(crate) const WINDOW_AFTER: usize = 24;
+
+/// The text around `start..end` (byte offsets), clipped to character boundaries.
+pub(crate) fn around(text: &str, start: usize, end: usize) -> (&str, &str) {
+    (before(text, start, WINDOW_BEFORE), after(text, end, WINDOW_AFTER))
+}
+
+/// Up to `len` bytes of text ending at `start`, clipped to a character boundary.
+pub(crate) fn before(text: &str, start: usize, len: usize) -> &str {
+    let mut from = start.saturating_sub(len);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    &text[from..start]
+}
+
+/// Up to `len` bytes of text starting at `end`, clipped to a character boundary.
+pub(crate) fn after(text: &str, end: usize, len: usize) -> &str {
+    let mut to = (end + len).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    &text[end..to]
+}
+
+/// Whether `hay` contains any of `words` (lower-case ASCII), ignoring ASCII case.
+pub(crate) fn mentions(hay: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| contains_ignore_case(hay.as_bytes(), w.as_bytes()))
+}
+
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return needle.is_empty();
+    }
+    hay.windows(needle.len())
+        .any(|w| w.iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// Whether the characters just outside `start..end` are not letters or digits.
+pub(crate) fn standalone(text: &str, start: usize, end: usize) -> bool {
+    let prev = text[..start].chars().next_back();
+    let next = text[end..].chars().next();
+    !prev.is_some_and(char::is_alphanumeric) && !next.is_some_and(char::is_alphanumeric)
+}
+
+/// Whether a number candidate is not glued to other digits, letters or dotted number parts.
+pub(crate) fn standalone_number(text: &str, start: usize, end: usize) -> bool {
+    if !standalone(text, start, end) {
+        return false;
+    }
+    let b = text.as_bytes();
+    let glued_before = start >= 2 && matches!(b[start - 1], b'.' | b'-' | b'/' | b'_') && b[start - 2].is_ascii_alphanumeric();
+    let glued_after = end + 1 < b.len() && matches!(b[end], b'.' | b'-' | b'/' | b'_') && b[end + 1].is_ascii_alphanumeric();
+    !glued_before && !glued_after
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_ignores_case() {
+        assert!(mentions("My SSN is", &["ssn"]));
+        assert!(!mentions("my id is", &["ssn", "social security"]));
+    }
+
+    #[test]
+    fn windows_never_split_a_character() {
+        let text = "ééééé 123";
+        let (b, a) = around(text, 11, 14);
+        assert_eq!(b, "ééééé ");
+        assert_eq!(a, "");
+        assert_eq!(before(text, 6, 3), "é");
+    }
+
+    #[test]
+    fn numbers_glued_to_dotted_parts_are_not_standalone() {
+        let text = "v 1.2.3.4 and 10.0.0.1";
+        assert!(standalone_number(text, 14, 22));
+        assert!(!standalone_number(text, 4, 5));
+    }
+}

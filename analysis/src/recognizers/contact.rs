@@ -1,0 +1,124 @@
+//! Telephone numbers: North American, E.164 international and national formats.
+
+use regex::Regex;
+
+use super::{Candidate, NOT_PII_WORDS};
+use crate::context::{around, mentions, standalone_number};
+use crate::entity::EntityType;
+
+const PHONE_WORDS: &[&str] = &[
+    "phone", "call", "tel", "mobile", "cell", "fax", "sms", "text me", "contact", "reach", "number", "whatsapp", "dial",
+];
+
+/// Finds PHONE_NUMBER.
+pub(crate) struct Contact {
+    phone: Regex,
+}
+
+impl Contact {
+    /// Compiles the patterns.
+    pub(crate) fn new() -> Self {
+        // International (+CC ...), North American (NXX NXX XXXX) and leading-zero national forms.
+        let phone = [
+            r"\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,6}",
+            r"(?:1[ .\-]?)?(?:\(\d{3}\)|\d{3})[ .\-]?\d{3}[ .\-]?\d{4}",
+            r"\(?0\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}",
+        ]
+        .join("|");
+        Contact { phone: Regex::new(&phone).expect("phone pattern") }
+    }
+
+    /// Appends candidates found in `text`.
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.phone.find_iter(text) {
+            if let Some(c) = phone(text, m.start(), m.as_str()) {
+                out.push(c);
+            }
+        }
+    }
+}
+
+fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
+    // A trailing group may belong to the next number: drop groups until the shape is valid.
+    let mut s = s.trim_end_matches(['(', ' ', '.', '-']);
+    loop {
+        let end = start + s.len();
+        if let Some(base) = shape_score(s) {
+            if standalone_number(text, start, end) && balanced(s) {
+                let (before, after) = around(text, start, end);
+                let score = if mentions(before, NOT_PII_WORDS) {
+                    base * 0.3
+                } else if mentions(before, PHONE_WORDS) || mentions(after, PHONE_WORDS) {
+                    base + 0.25
+                } else {
+                    base
+                };
+                return Some(Candidate::new(EntityType::PhoneNumber, start, end, score));
+            }
+        }
+        s = s[..s.rfind([' ', '.', '-'])?].trim_end_matches(['(', ' ', '.', '-']);
+    }
+}
+
+fn balanced(s: &str) -> bool {
+    s.bytes().filter(|&b| b == b'(').count() == s.bytes().filter(|&b| b == b')').count()
+}
+
+/// The base confidence of a number's shape, or None if it cannot be a phone number.
+fn shape_score(s: &str) -> Option<f64> {
+    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    let separated = s.bytes().any(|b| matches!(b, b' ' | b'.' | b'-' | b'('));
+    if s.starts_with('+') {
+        let ok = (8..=15).contains(&digits.len()) && (digits[0] != 1 || digits.len() == 11);
+        return ok.then_some(0.75);
+    }
+    let nanp = match digits.len() {
+        10 => Some(&digits[..]),
+        11 if digits[0] == 1 => Some(&digits[1..]),
+        _ => None,
+    };
+    if let Some(d) = nanp {
+        if d[0] >= 2 && d[3] >= 2 && s.as_bytes()[0] != b'0' {
+            return Some(if separated { 0.7 } else { 0.4 });
+        }
+    }
+    if digits.first() == Some(&0) && (10..=11).contains(&digits.len()) && separated {
+        return Some(0.6);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognizers::MIN_SCORE;
+
+    fn found(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        Contact::new().find(text, &mut out);
+        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| &text[c.start..c.end]).collect()
+    }
+
+    #[test]
+    fn north_american_numbers_are_found_in_common_formats() {
+        assert_eq!(found("call (212) 555-0198 now"), vec!["(212) 555-0198"]);
+        assert_eq!(found("cell: 212.555.0198"), vec!["212.555.0198"]);
+        assert_eq!(found("at +1 212-555-0198."), vec!["+1 212-555-0198"]);
+        assert_eq!(found("phone 2125550198"), vec!["2125550198"]);
+    }
+
+    #[test]
+    fn international_and_national_numbers_are_found() {
+        assert_eq!(found("ring +44 20 7946 0958 today"), vec!["+44 20 7946 0958"]);
+        assert_eq!(found("ring +49 30 12345678"), vec!["+49 30 12345678"]);
+        assert_eq!(found("tel 020 7946 0958"), vec!["020 7946 0958"]);
+    }
+
+    #[test]
+    fn order_numbers_dates_and_bare_digit_runs_are_not_phones() {
+        assert!(found("order 2125550198 shipped").is_empty());
+        assert!(found("id 2125550198").is_empty());
+        assert!(found("on 2024-03-14").is_empty());
+        assert!(found("ssn 536-22-1234").is_empty());
+    }
+}

@@ -1,0 +1,177 @@
+//! Government and health identifiers: US SSN, ITIN, passport, driver's licence, UK NHS, DEA.
+
+use regex::Regex;
+
+use super::{Candidate, NOT_PII_WORDS};
+use crate::context::{around, mentions, standalone_number};
+use crate::entity::EntityType;
+use crate::validate;
+
+const SSN_WORDS: &[&str] = &["ssn", "social security", "ss#", "ss #", "soc sec", "social sec"];
+const ITIN_WORDS: &[&str] = &["itin", "taxpayer", "tax id", "tin:", "tin #", "tin no"];
+const NHS_WORDS: &[&str] = &["nhs", "national health", "health service"];
+const PASSPORT_WORDS: &[&str] = &["passport"];
+const LICENSE_WORDS: &[&str] = &["driver", "dl#", "dl:", "dl no", "dl number", "license", "licence", "lic#", "lic no"];
+const DEA_WORDS: &[&str] = &["dea", "prescriber", "medical license", "medical licence", "registration", "physician"];
+
+/// Finds US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, UK_NHS and MEDICAL_LICENSE.
+pub(crate) struct Government {
+    ssn: Regex,
+    nhs: Regex,
+    passport: Regex,
+    license: Regex,
+    dea: Regex,
+}
+
+impl Government {
+    /// Compiles the patterns.
+    pub(crate) fn new() -> Self {
+        Government {
+            ssn: Regex::new(r"\d{3}[ \-.]?\d{2}[ \-.]?\d{4}").expect("ssn pattern"),
+            nhs: Regex::new(r"\d{3}[ \-]?\d{3}[ \-]?\d{4}").expect("nhs pattern"),
+            passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
+            license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
+            dea: Regex::new(r"[A-Z][A-Z9]\d{7}").expect("dea pattern"),
+        }
+    }
+
+    /// Appends candidates found in `text`.
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.ssn.find_iter(text) {
+            if let Some(c) = ssn_or_itin(text, m.start(), m.end()) {
+                out.push(c);
+            }
+        }
+        for m in self.nhs.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            if !standalone_number(text, start, end) || !consistent_separators(m.as_str()) {
+                continue;
+            }
+            if validate::nhs(&validate::digits(m.as_str())) {
+                let (before, after) = around(text, start, end);
+                let score = if mentions(before, NHS_WORDS) || mentions(after, NHS_WORDS) { 1.0 } else { 0.45 };
+                out.push(Candidate::new(EntityType::UkNhs, start, end, score));
+            }
+        }
+        for m in self.passport.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            let (before, _) = around(text, start, end);
+            if standalone_number(text, start, end) && mentions(before, PASSPORT_WORDS) {
+                out.push(Candidate::new(EntityType::UsPassport, start, end, 0.8));
+            }
+        }
+        for m in self.license.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            let (before, _) = around(text, start, end);
+            let medical = mentions(before, DEA_WORDS) && validate::dea(m.as_str());
+            if standalone_number(text, start, end)
+                && mentions(before, LICENSE_WORDS)
+                && !medical
+                && !mentions(before, PASSPORT_WORDS)
+            {
+                out.push(Candidate::new(EntityType::UsDriverLicense, start, end, 0.75));
+            }
+        }
+        for m in self.dea.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            if !standalone_number(text, start, end) || !validate::dea(m.as_str()) {
+                continue;
+            }
+            let (before, _) = around(text, start, end);
+            let score = if mentions(before, DEA_WORDS) {
+                1.0
+            } else if mentions(before, NOT_PII_WORDS) {
+                0.2
+            } else {
+                0.55
+            };
+            out.push(Candidate::new(EntityType::MedicalLicense, start, end, score));
+        }
+    }
+}
+
+fn consistent_separators(s: &str) -> bool {
+    let mut seps = s.bytes().filter(|b| !b.is_ascii_digit());
+    match seps.next() {
+        None => true,
+        Some(first) => seps.all(|b| b == first) && s.bytes().filter(|b| !b.is_ascii_digit()).count() == 2,
+    }
+}
+
+fn ssn_or_itin(text: &str, start: usize, end: usize) -> Option<Candidate> {
+    let s = &text[start..end];
+    if !standalone_number(text, start, end) || !consistent_separators(s) {
+        return None;
+    }
+    let d = validate::digits(s);
+    let separated = s.len() == 11;
+    let (before, after) = around(text, start, end);
+    let negative = mentions(before, NOT_PII_WORDS);
+    let (kind, words) = if validate::itin(&d) {
+        (EntityType::UsItin, ITIN_WORDS)
+    } else if validate::ssn(&d) {
+        (EntityType::UsSsn, SSN_WORDS)
+    } else {
+        return None;
+    };
+    let score = if mentions(before, words) || mentions(after, words) {
+        0.95
+    } else if negative {
+        0.2
+    } else if separated {
+        0.6
+    } else {
+        0.3
+    };
+    Some(Candidate::new(kind, start, end, score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognizers::MIN_SCORE;
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let mut out = Vec::new();
+        Government::new().find(text, &mut out);
+        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+    }
+
+    #[test]
+    fn dashed_ssns_are_found_and_context_raises_bare_ones() {
+        assert_eq!(found("it is 536-22-1234."), vec![(EntityType::UsSsn, "536-22-1234")]);
+        assert_eq!(found("SSN: 536221234"), vec![(EntityType::UsSsn, "536221234")]);
+        assert!(found("id 536221234").is_empty());
+    }
+
+    #[test]
+    fn invalid_ssns_are_not_reported() {
+        for text in ["000-12-3456", "666-12-3456", "536-00-1234", "536-22-0000", "order 536-22-1234"] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn itins_are_told_apart_from_ssns() {
+        assert_eq!(found("ITIN 912-70-1234"), vec![(EntityType::UsItin, "912-70-1234")]);
+    }
+
+    #[test]
+    fn nhs_numbers_need_the_check_digit_and_context() {
+        assert_eq!(found("NHS number 943 476 5919"), vec![(EntityType::UkNhs, "943 476 5919")]);
+        assert!(found("NHS number 943 476 5918").is_empty());
+    }
+
+    #[test]
+    fn passports_and_licences_need_context() {
+        assert_eq!(found("passport no. 912803456"), vec![(EntityType::UsPassport, "912803456")]);
+        assert_eq!(found("driver's license D1234567"), vec![(EntityType::UsDriverLicense, "D1234567")]);
+        assert!(found("reference D1234567").is_empty());
+    }
+
+    #[test]
+    fn dea_numbers_are_medical_licenses() {
+        assert_eq!(found("DEA number AB1234563"), vec![(EntityType::MedicalLicense, "AB1234563")]);
+        assert!(found("DEA number AB1234567").is_empty());
+    }
+}

@@ -1,0 +1,143 @@
+//! Recognizers: one file per family of entity types, each turning text into scored candidates.
+//!
+//! Every family compiles its patterns once in `new()`; `find` appends candidates (byte offsets)
+//! to a shared list, and [`Recognizers::detect`] resolves overlaps and drops weak candidates.
+
+mod contact;
+mod credentials;
+mod dates;
+mod financial;
+mod gazetteer;
+mod government;
+mod names;
+mod network;
+
+use crate::entity::EntityType;
+
+/// Candidates scoring below this are not reported.
+pub(crate) const MIN_SCORE: f64 = 0.5;
+
+/// Words near a number that say it is an order, ticket, version or similar, not personal data.
+pub(crate) const NOT_PII_WORDS: &[&str] = &[
+    "order", "tracking", "invoice", "ticket", "ref", "sku", "serial", "version", "build", "isbn",
+    "uuid", "sha", "hash", "commit", "part no", "item", "case #", "release", "firmware", "model",
+];
+
+/// A possible finding: byte offsets into the text, end exclusive.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Candidate {
+    /// What the candidate would be.
+    pub entity_type: EntityType,
+    /// Byte offset of the first byte.
+    pub start: usize,
+    /// Byte offset one past the last byte.
+    pub end: usize,
+    /// Confidence in [0, 1].
+    pub score: f64,
+}
+
+impl Candidate {
+    /// A candidate with its score clamped to [0, 1].
+    pub(crate) fn new(entity_type: EntityType, start: usize, end: usize, score: f64) -> Self {
+        Candidate { entity_type, start, end, score: score.clamp(0.0, 1.0) }
+    }
+}
+
+/// All recognizer families, compiled once.
+pub(crate) struct Recognizers {
+    financial: financial::Financial,
+    government: government::Government,
+    network: network::Network,
+    contact: contact::Contact,
+    credentials: credentials::Credentials,
+    dates: dates::Dates,
+    names: names::Names,
+}
+
+impl Recognizers {
+    /// Compiles every pattern and loads the gazetteers.
+    pub(crate) fn new() -> Self {
+        Recognizers {
+            financial: financial::Financial::new(),
+            government: government::Government::new(),
+            network: network::Network::new(),
+            contact: contact::Contact::new(),
+            credentials: credentials::Credentials::new(),
+            dates: dates::Dates::new(),
+            names: names::Names::new(),
+        }
+    }
+
+    /// The findings in `text`: non-overlapping, at or above [`MIN_SCORE`], sorted by start.
+    pub(crate) fn detect(&self, text: &str) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        self.credentials.find(text, &mut found);
+        self.financial.find(text, &mut found);
+        self.government.find(text, &mut found);
+        self.network.find(text, &mut found);
+        self.contact.find(text, &mut found);
+        self.dates.find(text, &mut found);
+        self.names.find(text, &mut found);
+        resolve(found)
+    }
+}
+
+/// Keeps the strongest of overlapping candidates: higher score, then longer span, then earlier.
+fn resolve(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    found.retain(|c| c.score >= MIN_SCORE && c.start < c.end);
+    // NB: scores are compared after rounding so the outcome matches the reported confidences.
+    let key = |c: &Candidate| (c.score * 100.0).round() as i64;
+    found.sort_by(|a, b| {
+        key(b)
+            .cmp(&key(a))
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+            .then(a.entity_type.cmp(&b.entity_type))
+    });
+    let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
+    let mut taken = std::collections::BTreeMap::<usize, usize>::new();
+    for c in found {
+        let before = taken.range(..c.end).next_back();
+        if before.is_some_and(|(_, &end)| end > c.start) {
+            continue;
+        }
+        taken.insert(c.start, c.end);
+        kept.push(c);
+    }
+    kept.sort_by_key(|c| (c.start, c.end));
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(t: EntityType, start: usize, end: usize, score: f64) -> Candidate {
+        Candidate::new(t, start, end, score)
+    }
+
+    #[test]
+    fn the_higher_score_wins_an_overlap() {
+        let kept = resolve(vec![
+            c(EntityType::PhoneNumber, 0, 12, 0.7),
+            c(EntityType::UkNhs, 0, 12, 0.95),
+        ]);
+        assert_eq!(kept, vec![c(EntityType::UkNhs, 0, 12, 0.95)]);
+    }
+
+    #[test]
+    fn the_longer_span_wins_a_tie() {
+        let kept = resolve(vec![c(EntityType::Person, 0, 5, 0.8), c(EntityType::Person, 0, 11, 0.8)]);
+        assert_eq!(kept, vec![c(EntityType::Person, 0, 11, 0.8)]);
+    }
+
+    #[test]
+    fn weak_candidates_are_dropped_and_disjoint_ones_kept_in_order() {
+        let kept = resolve(vec![
+            c(EntityType::Url, 20, 30, 0.9),
+            c(EntityType::UsSsn, 0, 11, 0.6),
+            c(EntityType::UsPassport, 40, 49, 0.1),
+        ]);
+        assert_eq!(kept, vec![c(EntityType::UsSsn, 0, 11, 0.6), c(EntityType::Url, 20, 30, 0.9)]);
+    }
+}

@@ -1,0 +1,268 @@
+//! Person names and places, from gazetteers, capitalisation, titles and cue phrases.
+
+use super::Candidate;
+use super::gazetteer::{Gazetteer, PlaceTier};
+use crate::context::{before, mentions};
+use crate::entity::EntityType;
+
+const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "doctor", "nurse", "sir", "dame", "rev", "capt"];
+/// Phrases right before a capitalised word that introduce a person.
+const PERSON_CUES: &[&str] = &[
+    "name is ", "name: ", "i'm ", "i am ", "this is ", "patient ", "patient: ", "dear ", "hi ", "hello ", "hey ",
+    "thanks ", "thanks, ", "thank you ", "regards, ", "regards,\n", "sincerely, ", "sincerely,\n", "cc ", "attn ",
+    "signed ", "from: ", "to: ", "customer ", "user ", "contact ", "spoke with ", "named ", "called ", "- ", "— ",
+    "– ", "by ", "with ", "ask ", "met ",
+];
+/// Words right before a capitalised word that introduce a place.
+const PLACE_CUES: &[&str] = &[
+    " in ", " from ", " to ", " at ", " near ", " visiting ", " via ", " outside ", " across ", " based in ",
+    " lives in ", " moved to ", " born in ", " located in ", "city: ", "location: ", "address: ",
+];
+/// Words that make a capitalised sequence an organisation or a facility, not a person.
+const ORG_WORDS: &[&str] = &[
+    "hospital", "clinic", "center", "centre", "street", "avenue", "road", "lane", "drive", "university", "college",
+    "school", "inc", "ltd", "corp", "company", "group", "bank", "park", "square", "court", "boulevard", "medical",
+    "health", "insurance", "services", "service", "team", "support", "department", "office", "airport", "station",
+];
+
+/// Finds PERSON and LOCATION.
+pub(crate) struct Names {
+    gazetteer: Gazetteer,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    start: usize,
+    end: usize,
+    /// Starts with an upper-case letter followed by at least one lower-case letter.
+    capitalised: bool,
+    /// Joined to the previous token by exactly one space (or ". " after an initial).
+    joined: bool,
+}
+
+impl Names {
+    /// Loads the gazetteers.
+    pub(crate) fn new() -> Self {
+        Names { gazetteer: Gazetteer::load() }
+    }
+
+    /// Appends candidates found in `text`.
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        let tokens = tokenize(text);
+        let lower: Vec<String> = tokens.iter().map(|t| text[t.start..t.end].to_lowercase()).collect();
+        let g = &self.gazetteer;
+        let mut i = 0;
+        while i < tokens.len() {
+            if !tokens[i].capitalised {
+                i += 1;
+                continue;
+            }
+            // The run of joined capitalised tokens (and initials) starting here.
+            let mut run = i + 1;
+            while run < tokens.len() && run - i < 4 && tokens[run].joined && tokens[run].capitalised {
+                run += 1;
+            }
+            self.places(text, &tokens, &lower, i, out);
+            if TITLES.contains(&lower[i].as_str()) && run > i + 1 {
+                let last = (i + 1..run).rev().find(|&k| !g.is_common(&lower[k])).unwrap_or(i + 1);
+                out.push(Candidate::new(EntityType::Person, tokens[i + 1].start, tokens[last].end, 0.85));
+                i = run;
+                continue;
+            }
+            if tokens[i..run].iter().zip(&lower[i..run]).any(|(_, l)| ORG_WORDS.contains(&l.as_str())) {
+                i = run;
+                continue;
+            }
+            if let Some(c) = self.person(text, &tokens[i..run], &lower[i..run]) {
+                let next = i + tokens[i..run].iter().position(|t| t.end == c.end).map_or(1, |p| p + 1);
+                out.push(c);
+                i = next;
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    /// A person starting at the first token of `run`, if the names and cues support one.
+    fn person(&self, text: &str, run: &[Token], lower: &[String]) -> Option<Candidate> {
+        let g = &self.gazetteer;
+        let cue = {
+            let near = before(text, run[0].start, 16);
+            PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
+        };
+        let first_known = g.is_first_name(&lower[0]);
+        let first_common = g.is_common(&lower[0]);
+        // Longest plausible name: up to three tokens, ending on a non-common word.
+        for len in (2..=run.len().min(3)).rev() {
+            let last = &lower[len - 1];
+            if g.is_common(last) || (len == 3 && lower[1].chars().count() > 1 && g.is_common(&lower[1])) {
+                continue;
+            }
+            if g.place(&lower[..len].join(" ")).is_some_and(|t| t <= PlaceTier::City) {
+                return None;
+            }
+            let last_known = g.is_last_name(last);
+            let score = match (first_known, last_known, first_common) {
+                (true, true, false) => 0.85,
+                (true, true, true) => 0.6,
+                (true, false, false) => 0.7,
+                (false, true, false) if g.place(&lower[0]).is_none() => 0.6,
+                _ if cue && !first_common => 0.7,
+                _ => continue,
+            };
+            return Some(Candidate::new(EntityType::Person, run[0].start, run[len - 1].end, score));
+        }
+        if cue && !first_common {
+            let score = if first_known { 0.75 } else { 0.55 };
+            return Some(Candidate::new(EntityType::Person, run[0].start, run[0].end, score));
+        }
+        None
+    }
+
+    /// Places starting at token `i`: the longest known name wins.
+    fn places(&self, text: &str, tokens: &[Token], lower: &[String], i: usize, out: &mut Vec<Candidate>) {
+        let g = &self.gazetteer;
+        let mut key = String::new();
+        let mut found = None;
+        for k in i..tokens.len().min(i + g.max_place_words) {
+            if k > i {
+                if !tokens[k].joined {
+                    break;
+                }
+                key.push(' ');
+            }
+            key.push_str(&lower[k]);
+            if tokens[k].capitalised {
+                if let Some(tier) = g.place(&key) {
+                    found = Some((k, tier));
+                }
+            }
+        }
+        let Some((k, tier)) = found else { return };
+        let (start, end) = (tokens[i].start, tokens[k].end);
+        let near = before(text, start, 16);
+        let cued = PLACE_CUES.iter().any(|c| ends_with_ignore_case(near, c) || ends_with_ignore_case(near, c.trim_start()) && near.len() == c.trim_start().len());
+        let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..]) || near.ends_with(", ") && i > 0 && g.place(&lower[i - 1]).is_some();
+        let common = k == i && g.is_common(&lower[i]);
+        let base = match tier {
+            PlaceTier::Region => 0.7,
+            PlaceTier::Metropolis => 0.65,
+            PlaceTier::City => 0.5,
+            PlaceTier::Town => 0.35,
+        };
+        let score = if common { if cued { 0.5 } else { 0.1 } } else if cued || paired { base + 0.25 } else { base };
+        if !mentions(near, &["@"]) {
+            out.push(Candidate::new(EntityType::Location, start, end, score));
+        }
+    }
+}
+
+fn next_is_region(g: &Gazetteer, rest: &str) -> bool {
+    let word: String = rest.chars().take_while(|c| c.is_alphabetic() || *c == ' ').take(20).collect();
+    let mut key = String::new();
+    word.split(' ').take(3).any(|w| {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(&w.to_lowercase());
+        g.place(&key) == Some(PlaceTier::Region)
+    })
+}
+
+fn ends_with_ignore_case(hay: &str, suffix: &str) -> bool {
+    hay.len() >= suffix.len()
+        && hay.is_char_boundary(hay.len() - suffix.len())
+        && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens: Vec<Token> = Vec::new();
+    let mut iter = text.char_indices().peekable();
+    while let Some((start, c)) = iter.next() {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        let mut end = start + c.len_utf8();
+        let mut upper = 0usize;
+        let mut lower = 0usize;
+        let count = |ch: char, upper: &mut usize, lower: &mut usize| {
+            if ch.is_uppercase() {
+                *upper += 1;
+            } else if ch.is_lowercase() {
+                *lower += 1;
+            }
+        };
+        count(c, &mut upper, &mut lower);
+        while let Some(&(i, ch)) = iter.peek() {
+            if ch.is_alphabetic() {
+                count(ch, &mut upper, &mut lower);
+                end = i + ch.len_utf8();
+                iter.next();
+            } else if matches!(ch, '\'' | '’' | '-') && text[i + ch.len_utf8()..].starts_with(char::is_alphabetic) {
+                let rest = &text[i + ch.len_utf8()..];
+                if ch != '-' && (rest.starts_with('s') || rest.starts_with('S')) && !rest[1..].starts_with(char::is_alphabetic) {
+                    break;
+                }
+                end = i + ch.len_utf8();
+                iter.next();
+            } else {
+                break;
+            }
+        }
+        let gap = &text[tokens.last().map_or(0, |t| t.end)..start];
+        let prev_initial_or_title = tokens.last().is_some_and(|t| {
+            let prev = &text[t.start..t.end];
+            prev.chars().count() == 1 || TITLES.iter().any(|title| prev.eq_ignore_ascii_case(title))
+        });
+        let joined = !tokens.is_empty() && (gap == " " || (prev_initial_or_title && gap == ". "));
+        let single_initial = upper == 1 && lower == 0 && text[end..].starts_with('.');
+        let capitalised = c.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
+        tokens.push(Token { start, end, capitalised, joined });
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognizers::{MIN_SCORE, resolve};
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let mut out = Vec::new();
+        Names::new().find(text, &mut out);
+        out.retain(|c| c.score >= MIN_SCORE);
+        resolve(out).iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+    }
+
+    #[test]
+    fn known_first_and_last_names_make_a_person() {
+        assert_eq!(found("Please ask Maria Garcia about it."), vec![(EntityType::Person, "Maria Garcia")]);
+        assert_eq!(found("Robert J. Smith called."), vec![(EntityType::Person, "Robert J. Smith")]);
+    }
+
+    #[test]
+    fn titles_and_cues_introduce_names() {
+        assert_eq!(found("seen by Dr. Okonkwo today"), vec![(EntityType::Person, "Okonkwo")]);
+        assert_eq!(found("Hi Priya, thanks"), vec![(EntityType::Person, "Priya")]);
+        assert_eq!(found("my name is José Álvarez."), vec![(EntityType::Person, "José Álvarez")]);
+    }
+
+    #[test]
+    fn places_are_found_with_and_without_cues() {
+        assert_eq!(found("She lives in Austin, Texas."), vec![(EntityType::Location, "Austin"), (EntityType::Location, "Texas")]);
+        assert_eq!(found("flights to New York"), vec![(EntityType::Location, "New York")]);
+        assert_eq!(found("Germany and Japan"), vec![(EntityType::Location, "Germany"), (EntityType::Location, "Japan")]);
+    }
+
+    #[test]
+    fn common_capitalised_words_are_not_names() {
+        assert!(found("Thanks for the update. Will you call on Monday?").is_empty());
+        assert!(found("The Mobile team is Reading logs at Johns Hopkins Hospital").is_empty());
+    }
+
+    #[test]
+    fn possessives_are_not_part_of_a_name() {
+        assert_eq!(found("Maria Garcia's file"), vec![(EntityType::Person, "Maria Garcia")]);
+    }
+}

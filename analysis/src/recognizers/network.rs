@@ -1,0 +1,123 @@
+//! E-mail addresses, URLs and IP addresses.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use regex::Regex;
+
+use super::Candidate;
+use crate::context::{around, before, mentions, standalone, standalone_number};
+use crate::entity::EntityType;
+
+const VERSION_WORDS: &[&str] = &["version", "ver ", "ver.", "release", "build", "firmware", "v.", "sdk", "update to"];
+const IP_WORDS: &[&str] = &["ip", "address", "host", "server", "client", "from", "connect", "addr"];
+
+/// Finds EMAIL_ADDRESS, URL and IP_ADDRESS.
+pub(crate) struct Network {
+    email: Regex,
+    url: Regex,
+    ipv4: Regex,
+    ipv6: Regex,
+}
+
+impl Network {
+    /// Compiles the patterns.
+    pub(crate) fn new() -> Self {
+        Network {
+            email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}")
+                .expect("email pattern"),
+            url: Regex::new(r#"(?:https?|ftp)://[^\s<>"'`]+|www\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^\s<>"'`]*"#)
+                .expect("url pattern"),
+            ipv4: Regex::new(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}").expect("ipv4 pattern"),
+            ipv6: Regex::new(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*").expect("ipv6 pattern"),
+        }
+    }
+
+    /// Appends candidates found in `text`.
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+        for m in self.email.find_iter(text) {
+            let start = m.start() + m.as_str().bytes().take_while(|&b| b == b'.').count();
+            if standalone(text, start, m.end()) {
+                out.push(Candidate::new(EntityType::EmailAddress, start, m.end(), 0.95));
+            }
+        }
+        for m in self.url.find_iter(text) {
+            let s = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
+            // Keep a closing parenthesis that belongs to the URL itself.
+            let s = if s.contains('(') && m.as_str()[s.len()..].starts_with(')') { &m.as_str()[..s.len() + 1] } else { s };
+            let end = m.start() + s.len();
+            if text[..m.start()].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '@') {
+                continue;
+            }
+            let score = if s.starts_with("www.") { 0.7 } else { 0.85 };
+            out.push(Candidate::new(EntityType::Url, m.start(), end, score));
+        }
+        for m in self.ipv4.find_iter(text) {
+            let (start, end) = (m.start(), m.end());
+            if !standalone_number(text, start, end) || m.as_str().parse::<Ipv4Addr>().is_err() {
+                continue;
+            }
+            let (before_text, _) = around(text, start, end);
+            let near = before(text, start, 16);
+            let score = if mentions(near, VERSION_WORDS) || before_text.ends_with('v') {
+                0.1
+            } else if mentions(before_text, IP_WORDS) {
+                0.95
+            } else {
+                0.8
+            };
+            out.push(Candidate::new(EntityType::IpAddress, start, end, score));
+        }
+        for m in self.ipv6.find_iter(text) {
+            let mut s = m.as_str();
+            if s.ends_with(':') && !s.ends_with("::") {
+                s = &s[..s.len() - 1];
+            }
+            let (start, end) = (m.start(), m.start() + s.len());
+            let colons = s.bytes().filter(|&b| b == b':').count();
+            if colons < 2 || !s.bytes().any(|b| b.is_ascii_hexdigit()) || s.parse::<Ipv6Addr>().is_err() {
+                continue;
+            }
+            if standalone(text, start, end) {
+                out.push(Candidate::new(EntityType::IpAddress, start, end, 0.9));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recognizers::MIN_SCORE;
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let mut out = Vec::new();
+        Network::new().find(text, &mut out);
+        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+    }
+
+    #[test]
+    fn emails_are_found() {
+        assert_eq!(found("mail jane.doe+x@mail.example.co.uk."), vec![(EntityType::EmailAddress, "jane.doe+x@mail.example.co.uk")]);
+    }
+
+    #[test]
+    fn urls_lose_trailing_punctuation() {
+        assert_eq!(found("see https://example.com/a?b=1)."), vec![(EntityType::Url, "https://example.com/a?b=1")]);
+        assert_eq!(found("(www.example.org/x)"), vec![(EntityType::Url, "www.example.org/x")]);
+    }
+
+    #[test]
+    fn ipv4_addresses_are_parsed_and_version_strings_ignored() {
+        assert_eq!(found("client 192.168.1.20 connected"), vec![(EntityType::IpAddress, "192.168.1.20")]);
+        assert!(found("upgrade to version 10.2.3.4 now").is_empty());
+        assert!(found("999.1.1.1").is_empty());
+        assert!(found("1.2.3.4.5").is_empty());
+    }
+
+    #[test]
+    fn ipv6_addresses_are_parsed_and_times_and_macs_ignored() {
+        assert_eq!(found("from 2001:db8::8a2e:370:7334 ok"), vec![(EntityType::IpAddress, "2001:db8::8a2e:370:7334")]);
+        assert_eq!(found("[fe80::1]:443"), vec![(EntityType::IpAddress, "fe80::1")]);
+        assert!(found("at 10:30:00 and 00:1A:2B:3C:4D:5E").is_empty());
+    }
+}
