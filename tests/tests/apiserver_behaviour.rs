@@ -666,3 +666,89 @@ async fn waiting_for_a_condition_that_never_holds_shows_the_object() {
     );
     cluster.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_streaming_list_watcher_gets_the_initial_objects_then_changes() {
+    let (cluster, widgets) = cluster().await;
+    create(&widgets, "before", json!({"text": "a"})).await;
+    let config = watcher::Config::default().streaming_lists();
+    let mut objects = watcher(widgets.clone(), config).applied_objects().boxed();
+    let first = tokio::time::timeout(DEADLINE, objects.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.name_any(), "before");
+    create(&widgets, "after", json!({"text": "a"})).await;
+    let next = tokio::time::timeout(DEADLINE, objects.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.name_any(), "after");
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_object_leaving_a_label_selector_is_a_deletion_for_that_watch() {
+    let (cluster, widgets) = cluster().await;
+    let mut w = widget("w", json!({"text": "a"}));
+    w.metadata.labels = Some([("tier".to_string(), "gold".to_string())].into());
+    widgets.create(&PostParams::default(), &w).await.unwrap();
+    let mut events = watcher(
+        widgets.clone(),
+        watcher::Config::default().labels("tier=gold"),
+    )
+    .boxed();
+    tokio::time::timeout(DEADLINE, async {
+        while let Some(event) = events.try_next().await.unwrap() {
+            if matches!(event, watcher::Event::InitDone) {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let relabel = Patch::Merge(json!({"metadata": {"labels": {"tier": "silver"}}}));
+    widgets
+        .patch("w", &PatchParams::default(), &relabel)
+        .await
+        .unwrap();
+    let event = tokio::time::timeout(DEADLINE, events.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(event, watcher::Event::Delete(ref o) if o.name_any() == "w"),
+        "{event:?}"
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn metadata_only_reads_and_watches_carry_the_metadata() {
+    let (cluster, widgets) = cluster().await;
+    create(&widgets, "w", json!({"text": "a"})).await;
+    let meta = widgets.get_metadata("w").await.unwrap();
+    assert_eq!(meta.name_any(), "w");
+    assert!(meta.metadata.uid.is_some());
+    let listed = widgets.list_metadata(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let resource = kube::api::ApiResource::from_gvk_with_plural(
+        &kube::api::GroupVersionKind::gvk("e2e.guardrails.io", "v1", "Widget"),
+        "widgets",
+    );
+    let meta_api: Api<kube::core::PartialObjectMeta<DynamicObject>> =
+        Api::namespaced_with(cluster.client(), cluster.namespace(), &resource);
+    let mut watched = watcher(meta_api, watcher::Config::default())
+        .applied_objects()
+        .boxed();
+    let first = tokio::time::timeout(DEADLINE, watched.try_next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.name_any(), "w");
+    cluster.cleanup().await.unwrap();
+}

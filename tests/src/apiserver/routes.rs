@@ -186,11 +186,19 @@ fn dispatch(
             continue_token: q.get("continue").filter(|c| !c.is_empty()).cloned(),
         })
     };
+    let metadata_only = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("as=PartialObjectMetadata"));
     match (method.as_str(), target.name.is_some()) {
-        ("GET", true) => ok(verbs::get(
-            &state.store.lock().expect("store lock"),
-            &target,
-        )?),
+        ("GET", true) => {
+            let object = verbs::get(&state.store.lock().expect("store lock"), &target)?;
+            ok(if metadata_only {
+                verbs::metadata_only(object)
+            } else {
+                object
+            })
+        }
         ("GET", false) if truthy(&q, "watch") => {
             let lq = list_query()?;
             let req = WatchRequest {
@@ -204,14 +212,22 @@ fn dispatch(
                     .map(Duration::from_secs),
                 labels: lq.labels,
                 fields: lq.fields,
+                metadata_only,
             };
             Ok(Reply::Stream(watch::open(state.clone(), req)?))
         }
-        ("GET", false) => ok(verbs::list(
-            &state.store.lock().expect("store lock"),
-            &target,
-            &list_query()?,
-        )?),
+        ("GET", false) => {
+            let list = verbs::list(
+                &state.store.lock().expect("store lock"),
+                &target,
+                &list_query()?,
+            )?;
+            ok(if metadata_only {
+                verbs::metadata_only_list(list)
+            } else {
+                list
+            })
+        }
         ("POST", false) => {
             let created = verbs::create(
                 &mut state.store.lock().expect("store lock"),

@@ -65,6 +65,8 @@ pub struct Change {
     pub key: ObjectKey,
     /// The object after the change (before it, for deletions, with the new resourceVersion).
     pub object: Value,
+    /// The object before a modification, so selector watches can tell entering from leaving.
+    pub previous: Option<Value>,
 }
 
 /// Every object, the global resourceVersion and the recent history of changes.
@@ -174,12 +176,13 @@ impl Store {
             None => {}
         }
         let object = entry.object.clone();
-        self.objects.insert(key.clone(), entry);
+        let previous = self.objects.insert(key.clone(), entry).map(|e| e.object);
         self.record(Change {
             rv: self.rv,
             event,
             key,
             object: object.clone(),
+            previous,
         });
         object
     }
@@ -194,6 +197,7 @@ impl Store {
             event: EventType::Deleted,
             key: key.clone(),
             object: entry.object.clone(),
+            previous: None,
         });
         Some(entry.object)
     }

@@ -135,6 +135,29 @@ impl Target {
     }
 }
 
+/// The `PartialObjectMetadata` form of an object, for metadata-only clients.
+pub fn metadata_only(object: Value) -> Value {
+    json!({
+        "apiVersion": "meta.k8s.io/v1",
+        "kind": "PartialObjectMetadata",
+        "metadata": object.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// The `PartialObjectMetadataList` form of a list.
+pub fn metadata_only_list(mut list: Value) -> Value {
+    let items: Vec<Value> = list["items"]
+        .as_array_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    json!({
+        "apiVersion": "meta.k8s.io/v1",
+        "kind": "PartialObjectMetadataList",
+        "metadata": list["metadata"].take(),
+        "items": items.into_iter().map(metadata_only).collect::<Vec<_>>(),
+    })
+}
+
 /// GET one object.
 pub fn get(store: &Store, t: &Target) -> Result<Value, ApiError> {
     let name = t.name()?;

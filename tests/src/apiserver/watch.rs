@@ -10,7 +10,7 @@ use super::{
     ServerState,
     api_error::ApiError,
     selectors::{FieldSelector, LabelSelector},
-    store::{Change, ObjectKey},
+    store::{Change, EventType, ObjectKey},
     verbs::Target,
 };
 
@@ -31,6 +31,8 @@ pub struct WatchRequest {
     pub labels: LabelSelector,
     /// `fieldSelector`.
     pub fields: FieldSelector,
+    /// `Accept: …;as=PartialObjectMetadata`: only metadata is sent.
+    pub metadata_only: bool,
 }
 
 impl WatchRequest {
@@ -46,10 +48,29 @@ impl WatchRequest {
             && self.fields.matches(object)
     }
 
+    /// The event a change means for this watch: a modification moving an object into or out
+    /// of the selectors is an addition or a deletion, as on the real server.
+    fn event_for(&self, change: &Change) -> Option<&'static str> {
+        let now = self.matches(&change.key, &change.object);
+        let before = change
+            .previous
+            .as_ref()
+            .map(|p| self.matches(&change.key, p));
+        match (change.event, before, now) {
+            (EventType::Modified, Some(false), true) => Some("ADDED"),
+            (EventType::Modified, Some(true), false) => Some("DELETED"),
+            (_, _, true) => Some(change.event.as_str()),
+            _ => None,
+        }
+    }
+
     fn line(&self, kind: &str, object: &Value) -> Bytes {
         let mut object = object.clone();
         object["apiVersion"] = json!(self.target.rt.api_version(&self.target.version));
         object["kind"] = json!(self.target.rt.kind);
+        if self.metadata_only && kind != "BOOKMARK" {
+            object = super::verbs::metadata_only(object);
+        }
         let mut text = json!({"type": kind, "object": object}).to_string();
         text.push('\n');
         Bytes::from(text)
@@ -89,8 +110,10 @@ pub fn open(state: Arc<ServerState>, req: WatchRequest) -> Result<Body, ApiError
         match requested {
             Some(rv) if !req.send_initial_events => match store.changes_since(rv) {
                 Some(past) => {
-                    for c in past.iter().filter(|c| req.matches(&c.key, &c.object)) {
-                        lines.push(req.line(c.event.as_str(), &c.object));
+                    for c in &past {
+                        if let Some(kind) = req.event_for(c) {
+                            lines.push(req.line(kind, &c.object));
+                        }
                     }
                 }
                 None => {
@@ -141,10 +164,10 @@ pub fn open(state: Arc<ServerState>, req: WatchRequest) -> Result<Body, ApiError
                             continue;
                         }
                         last_rv = c.rv;
-                        if !req.matches(&c.key, &c.object) {
-                            continue;
+                        match req.event_for(&c) {
+                            Some(kind) => req.line(kind, &c.object),
+                            None => continue,
                         }
-                        req.line(c.event.as_str(), &c.object)
                     }
                     Err(RecvError::Lagged(_)) => {
                         let _ = tx.send(gone_line(last_rv, last_rv + 1)).await;
