@@ -30,7 +30,12 @@ pub enum Framework {
 
 impl Framework {
     /// Every framework, in a fixed order.
-    pub const ALL: [Framework; 4] = [Framework::Hipaa, Framework::Gdpr, Framework::PciDss, Framework::Ccpa];
+    pub const ALL: [Framework; 4] = [
+        Framework::Hipaa,
+        Framework::Gdpr,
+        Framework::PciDss,
+        Framework::Ccpa,
+    ];
 
     /// The serialised name, e.g. `PCI_DSS`.
     pub fn as_str(self) -> &'static str {
@@ -123,7 +128,10 @@ pub struct Rules(BTreeMap<Framework, Vec<Rule>>);
 impl Rules {
     /// Parses the compiled-in rules file.
     pub fn load() -> Self {
-        Rules(serde_yaml::from_str(RULES).expect("rules/compliance.yaml is valid (checked by a unit test)"))
+        Rules(
+            serde_yaml::from_str(RULES)
+                .expect("rules/compliance.yaml is valid (checked by a unit test)"),
+        )
     }
 
     /// The rules of one framework.
@@ -160,7 +168,12 @@ impl Rules {
                 })
             })
             .collect();
-        Compliance { compliant: details.is_empty(), violations: details.len(), frameworks: checked, details }
+        Compliance {
+            compliant: details.is_empty(),
+            violations: details.len(),
+            frameworks: checked,
+            details,
+        }
     }
 }
 
@@ -170,7 +183,12 @@ mod tests {
     use crate::entity::Position;
 
     fn entity(t: EntityType) -> Entity {
-        Entity { entity_type: t, value: "x".into(), position: Position { start: 0, end: 1 }, confidence: 0.9 }
+        Entity {
+            entity_type: t,
+            value: "x".into(),
+            position: Position { start: 0, end: 1 },
+            confidence: 0.9,
+        }
     }
 
     #[test]
@@ -184,14 +202,23 @@ mod tests {
     #[test]
     fn framework_names_parse_and_unknown_ones_are_errors() {
         assert_eq!("PCI_DSS".parse::<Framework>().unwrap(), Framework::PciDss);
-        assert_eq!(serde_json::to_string(&Framework::PciDss).unwrap(), "\"PCI_DSS\"");
+        assert_eq!(
+            serde_json::to_string(&Framework::PciDss).unwrap(),
+            "\"PCI_DSS\""
+        );
         let err = "SOX".parse::<Framework>().unwrap_err();
         assert!(matches!(err, Error::UnknownFramework(ref s) if s == "SOX"));
     }
 
     #[test]
     fn a_card_number_breaks_pci_dss_with_its_count() {
-        let c = Rules::load().check(&[Framework::PciDss], &[entity(EntityType::CreditCard), entity(EntityType::CreditCard)]);
+        let c = Rules::load().check(
+            &[Framework::PciDss],
+            &[
+                entity(EntityType::CreditCard),
+                entity(EntityType::CreditCard),
+            ],
+        );
         assert!(!c.compliant);
         assert_eq!(c.violations, 1);
         assert_eq!(c.details[0].rule, "PCI-DSS-3.4-PAN");

@@ -7,7 +7,10 @@ pub(crate) const WINDOW_AFTER: usize = 24;
 
 /// The text around `start..end` (byte offsets), clipped to character boundaries.
 pub(crate) fn around(text: &str, start: usize, end: usize) -> (&str, &str) {
-    (before(text, start, WINDOW_BEFORE), after(text, end, WINDOW_AFTER))
+    (
+        before(text, start, WINDOW_BEFORE),
+        after(text, end, WINDOW_AFTER),
+    )
 }
 
 /// Up to `len` bytes of text ending at `start`, clipped to a character boundary.
@@ -28,17 +31,45 @@ pub(crate) fn after(text: &str, end: usize, len: usize) -> &str {
     &text[end..to]
 }
 
-/// Whether `hay` contains any of `words` (lower-case ASCII), ignoring ASCII case.
-pub(crate) fn mentions(hay: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| contains_ignore_case(hay.as_bytes(), w.as_bytes()))
+/// A case-insensitive regex matching any of `words` (lower-case ASCII).
+pub(crate) fn keywords(words: &[&str]) -> regex::Regex {
+    let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+    regex::Regex::new(&format!("(?i-u:{})", alternation.join("|"))).expect("keyword pattern")
 }
 
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return needle.is_empty();
+/// The text after keyword matches: from each match's end up to `len` bytes on, overlapping
+/// regions merged, as (byte offset, region).
+pub(crate) fn after_keywords<'t>(text: &'t str, keywords: &regex::Regex, len: usize) -> Vec<(usize, &'t str)> {
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for k in keywords.find_iter(text) {
+        let end = k.end() + after(text, k.end(), len).len();
+        match regions.last_mut() {
+            Some(last) if k.end() <= last.1 => last.1 = end,
+            _ => regions.push((k.end(), end)),
+        }
     }
-    hay.windows(needle.len())
-        .any(|w| w.iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b))
+    regions.into_iter().map(|(from, to)| (from, &text[from..to])).collect()
+}
+
+/// Whether `hay` contains any of `words` (lower-case ASCII), ignoring ASCII case.
+pub(crate) fn mentions(hay: &str, words: &[&str]) -> bool {
+    let mut buf = [0u8; 128];
+    let hay = &hay.as_bytes()[hay.len().saturating_sub(buf.len())..];
+    let lowered = &mut buf[..hay.len()];
+    for (d, s) in lowered.iter_mut().zip(hay) {
+        *d = s.to_ascii_lowercase();
+    }
+    words.iter().any(|w| contains(lowered, w.as_bytes()))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    if hay.len() < needle.len() {
+        return false;
+    }
+    (0..=hay.len() - needle.len()).any(|i| hay[i] == first && &hay[i + 1..i + needle.len()] == rest)
 }
 
 /// Whether the characters just outside `start..end` are not letters or digits.
@@ -54,8 +85,12 @@ pub(crate) fn standalone_number(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     let b = text.as_bytes();
-    let glued_before = start >= 2 && matches!(b[start - 1], b'.' | b'-' | b'/' | b'_') && b[start - 2].is_ascii_alphanumeric();
-    let glued_after = end + 1 < b.len() && matches!(b[end], b'.' | b'-' | b'/' | b'_') && b[end + 1].is_ascii_alphanumeric();
+    let glued_before = start >= 2
+        && matches!(b[start - 1], b'.' | b'-' | b'/' | b'_')
+        && b[start - 2].is_ascii_alphanumeric();
+    let glued_after = end + 1 < b.len()
+        && matches!(b[end], b'.' | b'-' | b'/' | b'_')
+        && b[end + 1].is_ascii_alphanumeric();
     !glued_before && !glued_after
 }
 

@@ -17,10 +17,10 @@
 pub mod compliance;
 mod context;
 pub mod entity;
+mod recognizers;
 pub mod redact;
 pub mod report;
 pub mod risk;
-mod recognizers;
 mod validate;
 
 pub use compliance::{Compliance, Framework, Severity, Violation};
@@ -69,25 +69,34 @@ impl Default for Analyzer {
 impl Analyzer {
     /// Compiles every recognizer and the compliance rules.
     pub fn new() -> Self {
-        Analyzer { recognizers: recognizers::Recognizers::new(), rules: compliance::Rules::load() }
+        Analyzer {
+            recognizers: recognizers::Recognizers::new(),
+            rules: compliance::Rules::load(),
+        }
     }
 
     /// Detects PII in `text`, checks it against `options.frameworks`, scores the risk and
     /// optionally redacts the text.
     pub fn analyze(&self, text: &str, options: &Options) -> Result<Analysis, Error> {
-        if let Redaction::Hash { key } = &options.redaction {
-            if options.include_redaction && key.is_empty() {
-                return Err(Error::EmptyHashKey);
-            }
+        if let Redaction::Hash { key } = &options.redaction
+            && options.include_redaction
+            && key.is_empty()
+        {
+            return Err(Error::EmptyHashKey);
         }
         let found = self.recognizers.detect(text);
         let entities = to_entities(text, &found);
         let compliance = self.rules.check(&options.frameworks, &entities);
         let risk = risk::assess(&entities);
-        let redacted_text = options.include_redaction.then(|| redact::apply(text, &found, &options.redaction));
+        let redacted_text = options
+            .include_redaction
+            .then(|| redact::apply(text, &found, &options.redaction));
         Ok(Analysis {
             status: Status::Success,
-            pii: PiiSummary { detected: entities.len(), entities },
+            pii: PiiSummary {
+                detected: entities.len(),
+                entities,
+            },
             compliance,
             risk,
             redacted_text,
@@ -125,7 +134,12 @@ mod tests {
     fn positions_are_code_point_offsets() {
         let text = "Zoë’s SSN: 536-22-1234";
         let a = Analyzer::new().analyze(text, &Options::default()).unwrap();
-        let ssn = a.pii.entities.iter().find(|e| e.entity_type == EntityType::UsSsn).unwrap();
+        let ssn = a
+            .pii
+            .entities
+            .iter()
+            .find(|e| e.entity_type == EntityType::UsSsn)
+            .unwrap();
         let chars: Vec<char> = text.chars().collect();
         let value: String = chars[ssn.position.start..ssn.position.end].iter().collect();
         assert_eq!(value, "536-22-1234");
@@ -140,7 +154,117 @@ mod tests {
 
     #[test]
     fn an_empty_hash_key_is_an_error() {
-        let options = Options { include_redaction: true, redaction: Redaction::Hash { key: String::new() }, ..Options::default() };
-        assert!(matches!(Analyzer::new().analyze("x", &options), Err(Error::EmptyHashKey)));
+        let options = Options {
+            include_redaction: true,
+            redaction: Redaction::Hash { key: String::new() },
+            ..Options::default()
+        };
+        assert!(matches!(
+            Analyzer::new().analyze("x", &options),
+            Err(Error::EmptyHashKey)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn analyzer() -> &'static Analyzer {
+        static ANALYZER: OnceLock<Analyzer> = OnceLock::new();
+        ANALYZER.get_or_init(Analyzer::new)
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "536-22-1234",
+        "4111 1111 1111 1111",
+        "jane.doe@example.com",
+        "(212) 555-0198",
+        "+44 20 7946 0958",
+        "GB82 WEST 1234 5698 7654 32",
+        "192.168.1.20",
+        "2001:db8::1",
+        "https://example.com/a",
+        "Maria Garcia",
+        "Dr. Okonkwo",
+        "Paris",
+        "New York",
+        "March 3, 2024",
+        "AKIAIOSFODNN7EXAMPLE",
+        "943 476 5919",
+        "SSN",
+        "card",
+        "my name is",
+        "lives in",
+        " ",
+        "\n",
+        ", ",
+        "é",
+        "Zoë",
+        "日本",
+        "😊",
+        "10.2.3.4",
+        "version",
+    ];
+
+    fn text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            proptest::sample::select(FRAGMENTS).prop_map(str::to_string),
+            "[^<>]{0,12}",
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_text_never_panics_and_positions_fall_inside_it(text in any::<String>()) {
+            let a = analyzer().analyze(&text, &Options::default()).unwrap();
+            let chars: Vec<char> = text.chars().collect();
+            for e in &a.pii.entities {
+                prop_assert!(e.position.start < e.position.end && e.position.end <= chars.len());
+                let value: String = chars[e.position.start..e.position.end].iter().collect();
+                prop_assert_eq!(&value, &e.value);
+                prop_assert!((0.0..=1.0).contains(&e.confidence));
+            }
+            prop_assert!((0.0..=1.0).contains(&a.risk.overall_score));
+        }
+
+        #[test]
+        fn positions_match_values_in_pii_rich_text(text in text()) {
+            let a = analyzer().analyze(&text, &Options::default()).unwrap();
+            let chars: Vec<char> = text.chars().collect();
+            let mut last_end = 0;
+            for e in &a.pii.entities {
+                prop_assert!(e.position.start >= last_end, "entities overlap or are out of order");
+                let value: String = chars[e.position.start..e.position.end].iter().collect();
+                prop_assert_eq!(&value, &e.value);
+                last_end = e.position.end;
+            }
+        }
+
+        #[test]
+        fn redaction_leaves_no_detected_value_behind(text in text()) {
+            let options = Options { include_redaction: true, ..Options::default() };
+            let a = analyzer().analyze(&text, &options).unwrap();
+            let redacted = a.redacted_text.unwrap();
+            for e in &a.pii.entities {
+                let detected = a.pii.entities.iter().filter(|x| x.value == e.value).count();
+                // Only occurrences the analyzer did not flag may remain.
+                let left = redacted.matches(&e.value).count();
+                prop_assert!(left <= text.matches(&e.value).count().saturating_sub(detected), "{:?} left behind", e.value);
+            }
+            let masked = analyzer()
+                .analyze(&text, &Options { include_redaction: true, redaction: Redaction::Mask, ..Options::default() })
+                .unwrap()
+                .redacted_text
+                .unwrap();
+            prop_assert_eq!(masked.chars().count(), text.chars().count());
+        }
     }
 }

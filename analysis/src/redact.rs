@@ -46,9 +46,12 @@ pub(crate) fn apply(text: &str, found: &[Candidate], strategy: &Redaction) -> St
                 out.push_str(c.entity_type.as_str());
                 out.push('>');
             }
-            Redaction::Mask => out.extend(value.chars().map(|ch| if ch == '\n' { '\n' } else { '*' })),
+            Redaction::Mask => {
+                out.extend(value.chars().map(|ch| if ch == '\n' { '\n' } else { '*' }))
+            }
             Redaction::Hash { key } => {
-                let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+                let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes())
+                    .expect("HMAC takes keys of any length");
                 mac.update(value.as_bytes());
                 let digest = hex::encode(mac.finalize().into_bytes());
                 out.push('<');
@@ -75,19 +78,37 @@ mod tests {
 
     #[test]
     fn replace_puts_the_type_in_angle_brackets() {
-        assert_eq!(apply("SSN 536-22-1234.", &ssn(), &Redaction::Replace), "SSN <US_SSN>.");
+        assert_eq!(
+            apply("SSN 536-22-1234.", &ssn(), &Redaction::Replace),
+            "SSN <US_SSN>."
+        );
     }
 
     #[test]
     fn mask_keeps_the_length() {
-        assert_eq!(apply("SSN 536-22-1234.", &ssn(), &Redaction::Mask), "SSN ***********.");
+        assert_eq!(
+            apply("SSN 536-22-1234.", &ssn(), &Redaction::Mask),
+            "SSN ***********."
+        );
     }
 
     #[test]
     fn hash_is_keyed_and_stable() {
-        let a = apply("SSN 536-22-1234.", &ssn(), &Redaction::Hash { key: "k1".into() });
-        let b = apply("SSN 536-22-1234.", &ssn(), &Redaction::Hash { key: "k1".into() });
-        let c = apply("SSN 536-22-1234.", &ssn(), &Redaction::Hash { key: "k2".into() });
+        let a = apply(
+            "SSN 536-22-1234.",
+            &ssn(),
+            &Redaction::Hash { key: "k1".into() },
+        );
+        let b = apply(
+            "SSN 536-22-1234.",
+            &ssn(),
+            &Redaction::Hash { key: "k1".into() },
+        );
+        let c = apply(
+            "SSN 536-22-1234.",
+            &ssn(),
+            &Redaction::Hash { key: "k2".into() },
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.starts_with("SSN <US_SSN:") && !a.contains("536"));
@@ -95,6 +116,14 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_key() {
-        assert!(!format!("{:?}", Redaction::Hash { key: "topsecret".into() }).contains("topsecret"));
+        assert!(
+            !format!(
+                "{:?}",
+                Redaction::Hash {
+                    key: "topsecret".into()
+                }
+            )
+            .contains("topsecret")
+        );
     }
 }

@@ -45,8 +45,14 @@ mod tests {
 
     #[test]
     fn the_result_serialises_to_the_contract_shape() {
-        let options = Options { frameworks: vec![Framework::PciDss], include_redaction: true, ..Options::default() };
-        let a = Analyzer::new().analyze("Card 4111 1111 1111 1111 on file.", &options).unwrap();
+        let options = Options {
+            frameworks: vec![Framework::PciDss],
+            include_redaction: true,
+            ..Options::default()
+        };
+        let a = Analyzer::new()
+            .analyze("Card 4111 1111 1111 1111 on file.", &options)
+            .unwrap();
         let json = serde_json::to_value(&a).unwrap();
         let expected = serde_json::json!({
             "status": "success",
@@ -70,7 +76,9 @@ mod tests {
 
     #[test]
     fn redacted_text_is_absent_unless_asked_for() {
-        let a = Analyzer::new().analyze("nothing here", &Options::default()).unwrap();
+        let a = Analyzer::new()
+            .analyze("nothing here", &Options::default())
+            .unwrap();
         let json = serde_json::to_value(&a).unwrap();
         assert!(json.get("redacted_text").is_none());
         assert_eq!(json["pii"]["detected"], 0);

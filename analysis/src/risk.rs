@@ -82,7 +82,11 @@ pub fn assess(entities: &[Entity]) -> Risk {
         .product::<f64>();
     let overall_score = ((1.0 - keep).clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0;
     let overall_level = RiskLevel::of(overall_score);
-    Risk { overall_score, overall_level, recommendations: recommendations(&by_type, overall_level) }
+    Risk {
+        overall_score,
+        overall_level,
+        recommendations: recommendations(&by_type, overall_level),
+    }
 }
 
 fn recommendations(found: &BTreeMap<EntityType, (usize, f64)>, level: RiskLevel) -> Vec<String> {
@@ -100,7 +104,14 @@ fn recommendations(found: &BTreeMap<EntityType, (usize, f64)>, level: RiskLevel)
     if any(&[CreditCard]) {
         out.push("Do not store card numbers; tokenize them (PCI DSS).");
     }
-    if any(&[UsSsn, UsItin, UsPassport, UsDriverLicense, UkNhs, MedicalLicense]) {
+    if any(&[
+        UsSsn,
+        UsItin,
+        UsPassport,
+        UsDriverLicense,
+        UkNhs,
+        MedicalLicense,
+    ]) {
         out.push("Encrypt government and health identifiers at rest and restrict access to them.");
     }
     if any(&[IbanCode, UsBankNumber, Crypto]) {
@@ -121,7 +132,12 @@ mod tests {
     use crate::entity::Position;
 
     fn entity(t: EntityType, confidence: f64) -> Entity {
-        Entity { entity_type: t, value: "x".into(), position: Position { start: 0, end: 1 }, confidence }
+        Entity {
+            entity_type: t,
+            value: "x".into(),
+            position: Position { start: 0, end: 1 },
+            confidence,
+        }
     }
 
     #[test]
@@ -129,7 +145,10 @@ mod tests {
         let r = assess(&[]);
         assert_eq!(r.overall_score, 0.0);
         assert_eq!(r.overall_level, RiskLevel::Low);
-        assert_eq!(r.recommendations, vec!["No PII detected; no action required."]);
+        assert_eq!(
+            r.recommendations,
+            vec!["No PII detected; no action required."]
+        );
     }
 
     #[test]
@@ -143,8 +162,16 @@ mod tests {
     #[test]
     fn more_findings_never_lower_the_score() {
         let one = assess(&[entity(EntityType::Person, 0.85)]).overall_score;
-        let two = assess(&[entity(EntityType::Person, 0.85), entity(EntityType::Person, 0.85)]).overall_score;
-        let more = assess(&[entity(EntityType::Person, 0.85), entity(EntityType::UsSsn, 0.95)]).overall_score;
+        let two = assess(&[
+            entity(EntityType::Person, 0.85),
+            entity(EntityType::Person, 0.85),
+        ])
+        .overall_score;
+        let more = assess(&[
+            entity(EntityType::Person, 0.85),
+            entity(EntityType::UsSsn, 0.95),
+        ])
+        .overall_score;
         assert!(one < two && two < more);
         assert_eq!(RiskLevel::of(one), RiskLevel::Low);
     }

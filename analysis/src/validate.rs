@@ -4,7 +4,10 @@ use sha2::{Digest, Sha256};
 
 /// The ASCII digits of `s`, as numbers.
 pub(crate) fn digits(s: &str) -> Vec<u8> {
-    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect()
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
 }
 
 /// Luhn (mod 10) check used by payment cards.
@@ -23,12 +26,16 @@ pub(crate) fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    !d.is_empty() && sum % 10 == 0
+    !d.is_empty() && sum.is_multiple_of(10)
 }
 
 /// Whether a card number's length and issuer prefix belong to a known card network.
 pub(crate) fn card_issuer_known(d: &[u8]) -> bool {
-    let prefix = |n: usize| d.iter().take(n).fold(0u32, |acc, &x| acc * 10 + u32::from(x));
+    let prefix = |n: usize| {
+        d.iter()
+            .take(n)
+            .fold(0u32, |acc, &x| acc * 10 + u32::from(x))
+    };
     let len = d.len();
     match d.first() {
         Some(4) => matches!(len, 13 | 16 | 19),
@@ -41,7 +48,10 @@ pub(crate) fn card_issuer_known(d: &[u8]) -> bool {
             _ => false,
         },
         Some(6) => {
-            (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)) || prefix(2) == 62)
+            (prefix(4) == 6011
+                || prefix(2) == 65
+                || (644..=649).contains(&prefix(3))
+                || prefix(2) == 62)
                 && (16..=19).contains(&len)
         }
         _ => false,
@@ -54,10 +64,10 @@ pub(crate) fn iban(compact: &str) -> bool {
     if b.len() < 15 || b.len() > 34 || !b.iter().all(u8::is_ascii_alphanumeric) {
         return false;
     }
-    if let Some(len) = iban_length(&compact[..2]) {
-        if len != b.len() {
-            return false;
-        }
+    if let Some(len) = iban_length(&compact[..2])
+        && len != b.len()
+    {
+        return false;
     }
     let rearranged = b[4..].iter().chain(&b[..4]);
     let mut rem: u32 = 0;
@@ -67,7 +77,11 @@ pub(crate) fn iban(compact: &str) -> bool {
             b'A'..=b'Z' => u32::from(c - b'A') + 10,
             _ => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -122,7 +136,11 @@ pub(crate) fn nhs(d: &[u8]) -> bool {
     if d.len() != 10 {
         return false;
     }
-    let sum: u32 = d[..9].iter().enumerate().map(|(i, &x)| u32::from(x) * (10 - i as u32)).sum();
+    let sum: u32 = d[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * (10 - i as u32))
+        .sum();
     let check = 11 - sum % 11;
     let check = if check == 11 { 0 } else { check };
     check != 10 && check == u32::from(d[9])
@@ -262,7 +280,14 @@ mod tests {
     #[test]
     fn ssn_follows_ssa_rules() {
         assert!(ssn(&digits("536-22-1234")));
-        for bad in ["000-12-3456", "666-12-3456", "912-12-3456", "536-00-1234", "536-22-0000", "123-45-6789"] {
+        for bad in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "536-00-1234",
+            "536-22-0000",
+            "123-45-6789",
+        ] {
             assert!(!ssn(&digits(bad)), "{bad}");
         }
     }

@@ -11,19 +11,33 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 #[test]
 fn stdin_text_becomes_the_result_json() {
-    let out = run(&["--frameworks", "PCI_DSS,GDPR", "--include-redaction"], "Card 4111 1111 1111 1111, mail a@b.io");
+    let out = run(
+        &["--frameworks", "PCI_DSS,GDPR", "--include-redaction"],
+        "Card 4111 1111 1111 1111, mail a@b.io",
+    );
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "success");
     assert_eq!(v["pii"]["detected"], 2);
-    assert_eq!(v["compliance"]["frameworks"], serde_json::json!(["PCI_DSS", "GDPR"]));
-    assert_eq!(v["redacted_text"], "Card <CREDIT_CARD>, mail <EMAIL_ADDRESS>");
+    assert_eq!(
+        v["compliance"]["frameworks"],
+        serde_json::json!(["PCI_DSS", "GDPR"])
+    );
+    assert_eq!(
+        v["redacted_text"],
+        "Card <CREDIT_CARD>, mail <EMAIL_ADDRESS>"
+    );
 }
 
 #[test]
@@ -31,11 +45,22 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
     let input = "{\"id\": 1, \"text\": \"SSN 536-22-1234\"}\nnot json\n{\"id\": \"b\", \"text\": \"nothing\"}\n";
     let out = run(&["--jsonl"], input);
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
-    assert_eq!(lines[0], serde_json::json!({"id": 1, "spans": [{"type": "US_SSN", "start": 4, "end": 15, "score": 0.95}]}));
-    assert!(lines[1]["error"].as_str().unwrap().starts_with("invalid input line"));
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"id": 1, "spans": [{"type": "US_SSN", "start": 4, "end": 15, "score": 0.95}]})
+    );
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid input line")
+    );
     assert_eq!(lines[2], serde_json::json!({"id": "b", "spans": []}));
 }
 

@@ -43,7 +43,9 @@ enum Strategy {
 }
 
 fn parse_framework(s: &str) -> Result<Framework, String> {
-    s.trim().parse().map_err(|e: guardrails_analysis::Error| e.to_string())
+    s.trim()
+        .parse()
+        .map_err(|e: guardrails_analysis::Error| e.to_string())
 }
 
 /// One input line of `--jsonl`.
@@ -74,9 +76,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = Options { frameworks: cli.frameworks.clone(), include_redaction: cli.include_redaction, redaction };
+    let options = Options {
+        frameworks: cli.frameworks.clone(),
+        include_redaction: cli.include_redaction,
+        redaction,
+    };
     let analyzer = Analyzer::new();
-    let outcome = if cli.jsonl { run_jsonl(&analyzer, &options) } else { run_single(&analyzer, &options, cli.pretty) };
+    let outcome = if cli.jsonl {
+        run_jsonl(&analyzer, &options)
+    } else {
+        run_single(&analyzer, &options, cli.pretty)
+    };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -86,9 +96,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_single(analyzer: &Analyzer, options: &Options, pretty: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn run_single(
+    analyzer: &Analyzer,
+    options: &Options,
+    pretty: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut text = String::new();
-    io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read stdin as UTF-8 text: {e}"))?;
+    io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read stdin as UTF-8 text: {e}"))?;
     let result = analyzer.analyze(&text, options)?;
     let mut out = io::stdout().lock();
     if pretty {
@@ -127,7 +143,9 @@ fn run_jsonl(analyzer: &Analyzer, options: &Options) -> Result<(), Box<dyn std::
                 Err(e) => serde_json::json!({"id": input.id, "error": e.to_string()}),
             },
             // NB: serde_json's message names a position, never the line's content.
-            Err(e) => serde_json::json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")}),
+            Err(e) => {
+                serde_json::json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")})
+            }
         };
         serde_json::to_writer(&mut out, &reply)?;
         out.write_all(b"\n")?;

@@ -7,7 +7,8 @@ use crate::context::{around, mentions, standalone_number};
 use crate::entity::EntityType;
 
 const PHONE_WORDS: &[&str] = &[
-    "phone", "call", "tel", "mobile", "cell", "fax", "sms", "text me", "contact", "reach", "number", "whatsapp", "dial",
+    "phone", "call", "tel", "mobile", "cell", "fax", "sms", "text me", "contact", "reach",
+    "number", "whatsapp", "dial",
 ];
 
 /// Finds PHONE_NUMBER.
@@ -25,7 +26,9 @@ impl Contact {
             r"\(?0\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}",
         ]
         .join("|");
-        Contact { phone: Regex::new(&phone).expect("phone pattern") }
+        Contact {
+            phone: Regex::new(&phone).expect("phone pattern"),
+        }
     }
 
     /// Appends candidates found in `text`.
@@ -43,18 +46,19 @@ fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
     let mut s = s.trim_end_matches(['(', ' ', '.', '-']);
     loop {
         let end = start + s.len();
-        if let Some(base) = shape_score(s) {
-            if standalone_number(text, start, end) && balanced(s) {
-                let (before, after) = around(text, start, end);
-                let score = if mentions(before, NOT_PII_WORDS) {
-                    base * 0.3
-                } else if mentions(before, PHONE_WORDS) || mentions(after, PHONE_WORDS) {
-                    base + 0.25
-                } else {
-                    base
-                };
-                return Some(Candidate::new(EntityType::PhoneNumber, start, end, score));
-            }
+        if let Some(base) = shape_score(s)
+            && standalone_number(text, start, end)
+            && balanced(s)
+        {
+            let (before, after) = around(text, start, end);
+            let score = if mentions(before, NOT_PII_WORDS) {
+                base * 0.3
+            } else if mentions(before, PHONE_WORDS) || mentions(after, PHONE_WORDS) {
+                base + 0.25
+            } else {
+                base
+            };
+            return Some(Candidate::new(EntityType::PhoneNumber, start, end, score));
         }
         s = s[..s.rfind([' ', '.', '-'])?].trim_end_matches(['(', ' ', '.', '-']);
     }
@@ -66,7 +70,11 @@ fn balanced(s: &str) -> bool {
 
 /// The base confidence of a number's shape, or None if it cannot be a phone number.
 fn shape_score(s: &str) -> Option<f64> {
-    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0').collect();
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect();
     let separated = s.bytes().any(|b| matches!(b, b' ' | b'.' | b'-' | b'('));
     if s.starts_with('+') {
         let ok = (8..=15).contains(&digits.len()) && (digits[0] != 1 || digits.len() == 11);
@@ -77,10 +85,12 @@ fn shape_score(s: &str) -> Option<f64> {
         11 if digits[0] == 1 => Some(&digits[1..]),
         _ => None,
     };
-    if let Some(d) = nanp {
-        if d[0] >= 2 && d[3] >= 2 && s.as_bytes()[0] != b'0' {
-            return Some(if separated { 0.7 } else { 0.4 });
-        }
+    if let Some(d) = nanp
+        && d[0] >= 2
+        && d[3] >= 2
+        && s.as_bytes()[0] != b'0'
+    {
+        return Some(if separated { 0.7 } else { 0.4 });
     }
     if digits.first() == Some(&0) && (10..=11).contains(&digits.len()) && separated {
         return Some(0.6);
@@ -96,7 +106,10 @@ mod tests {
     fn found(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         Contact::new().find(text, &mut out);
-        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| &text[c.start..c.end]).collect()
+        out.iter()
+            .filter(|c| c.score >= MIN_SCORE)
+            .map(|c| &text[c.start..c.end])
+            .collect()
     }
 
     #[test]
@@ -109,7 +122,10 @@ mod tests {
 
     #[test]
     fn international_and_national_numbers_are_found() {
-        assert_eq!(found("ring +44 20 7946 0958 today"), vec!["+44 20 7946 0958"]);
+        assert_eq!(
+            found("ring +44 20 7946 0958 today"),
+            vec!["+44 20 7946 0958"]
+        );
         assert_eq!(found("ring +49 30 12345678"), vec!["+49 30 12345678"]);
         assert_eq!(found("tel 020 7946 0958"), vec!["020 7946 0958"]);
     }

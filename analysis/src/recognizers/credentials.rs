@@ -51,16 +51,29 @@ impl Credentials {
         let first = out.len();
         for m in self.aws.find_iter(text) {
             if standalone(text, m.start(), m.end()) {
-                out.push(Candidate::new(EntityType::AwsAccessKey, m.start(), m.end(), 0.95));
+                out.push(Candidate::new(
+                    EntityType::AwsAccessKey,
+                    m.start(),
+                    m.end(),
+                    0.95,
+                ));
             }
         }
         for m in self.pem.find_iter(text) {
-            out.push(Candidate::new(EntityType::PrivateKey, m.start(), m.end(), 1.0));
+            out.push(Candidate::new(
+                EntityType::PrivateKey,
+                m.start(),
+                m.end(),
+                1.0,
+            ));
         }
         for m in self.jwt.find_iter(text) {
             let header = m.as_str().split('.').next().unwrap_or_default();
-            let decoded = URL_SAFE_NO_PAD.decode(header.trim_end_matches('=')).unwrap_or_default();
-            let is_jwt = decoded.starts_with(b"{") && (contains(&decoded, b"\"alg\"") || contains(&decoded, b"\"typ\""));
+            let decoded = URL_SAFE_NO_PAD
+                .decode(header.trim_end_matches('='))
+                .unwrap_or_default();
+            let is_jwt = decoded.starts_with(b"{")
+                && (contains(&decoded, b"\"alg\"") || contains(&decoded, b"\"typ\""));
             if is_jwt && standalone(text, m.start(), m.end()) {
                 out.push(Candidate::new(EntityType::Jwt, m.start(), m.end(), 0.95));
             }
@@ -71,9 +84,12 @@ impl Credentials {
             }
         }
         // Values already recognised by their format are not reported twice.
-        let known: std::collections::HashSet<usize> = out[first..].iter().map(|c| c.start).collect();
+        let known: std::collections::HashSet<usize> =
+            out[first..].iter().map(|c| c.start).collect();
         for caps in self.assigned_secret.captures_iter(text) {
-            let (Some(key), Some(value)) = (caps.get(0), caps.get(1)) else { continue };
+            let (Some(key), Some(value)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
             let v = value.as_str();
             let classes = [
                 v.bytes().any(|b| b.is_ascii_uppercase()),
@@ -81,11 +97,22 @@ impl Credentials {
                 v.bytes().any(|b| b.is_ascii_digit()),
             ];
             let mixed = classes.iter().filter(|&&x| x).count() >= 2 && classes[2];
-            let keyword_alone = !text[..key.start()].chars().next_back().is_some_and(char::is_alphanumeric);
+            let keyword_alone = !text[..key.start()]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
             if !known.contains(&value.start())
                 && mixed
-                && keyword_alone && validate::entropy(v) >= 3.0 && standalone(text, value.start(), value.end()) {
-                out.push(Candidate::new(EntityType::ApiKey, value.start(), value.end(), 0.8));
+                && keyword_alone
+                && validate::entropy(v) >= 3.0
+                && standalone(text, value.start(), value.end())
+            {
+                out.push(Candidate::new(
+                    EntityType::ApiKey,
+                    value.start(),
+                    value.end(),
+                    0.8,
+                ));
             }
         }
     }
@@ -102,40 +129,61 @@ mod tests {
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
         Credentials::new().find(text, &mut out);
-        out.iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+        out.iter()
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn aws_access_keys_are_found() {
-        assert_eq!(found("key AKIAIOSFODNN7EXAMPLE ok"), vec![(EntityType::AwsAccessKey, "AKIAIOSFODNN7EXAMPLE")]);
+        assert_eq!(
+            found("key AKIAIOSFODNN7EXAMPLE ok"),
+            vec![(EntityType::AwsAccessKey, "AKIAIOSFODNN7EXAMPLE")]
+        );
     }
 
     #[test]
     fn pem_private_key_blocks_are_found_whole() {
-        let text = "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\ny";
-        assert_eq!(found(text), vec![(EntityType::PrivateKey, &text[2..text.len() - 2])]);
+        let text =
+            "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\ny";
+        assert_eq!(
+            found(text),
+            vec![(EntityType::PrivateKey, &text[2..text.len() - 2])]
+        );
         assert!(found("-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----").is_empty());
     }
 
     #[test]
     fn jwts_need_a_json_header() {
         let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
-        assert_eq!(found(&format!("Bearer {jwt}")), vec![(EntityType::Jwt, jwt)]);
+        assert_eq!(
+            found(&format!("Bearer {jwt}")),
+            vec![(EntityType::Jwt, jwt)]
+        );
         assert!(found("eyJzzzzzzzzzzz.eyJzzzzzzzzzzzz.abcdefghijklmnopqrstu").is_empty());
     }
 
     #[test]
     fn well_known_tokens_are_found() {
         let gh = "ghp_16C7e42F292c6912E7710c838347Ae178B4a";
-        assert_eq!(found(&format!("token {gh}")), vec![(EntityType::ApiKey, gh)]);
+        assert_eq!(
+            found(&format!("token {gh}")),
+            vec![(EntityType::ApiKey, gh)]
+        );
         assert_eq!(found("sk_live_4eC39HqLyjWDarjtT1zdp7dc").len(), 1);
         assert_eq!(found("xoxb-123456789012-abcdefABCDEF").len(), 1);
     }
 
     #[test]
     fn high_entropy_values_next_to_secret_words_are_api_keys() {
-        assert_eq!(found("api_key=\"q8Fz2LmX9pRt4Vw7Ks1N\""), vec![(EntityType::ApiKey, "q8Fz2LmX9pRt4Vw7Ks1N")]);
+        assert_eq!(
+            found("api_key=\"q8Fz2LmX9pRt4Vw7Ks1N\""),
+            vec![(EntityType::ApiKey, "q8Fz2LmX9pRt4Vw7Ks1N")]
+        );
         assert!(found("token: aaaaaaaaaaaaaaaaaaaa").is_empty());
-        assert!(found("sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").is_empty());
+        assert!(
+            found("sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+                .is_empty()
+        );
     }
 }

@@ -27,14 +27,18 @@ impl Dates {
         Dates {
             numeric: Regex::new(&format!("{iso}|{slashed}")).expect("numeric date pattern"),
             worded: Regex::new(&worded).expect("worded date pattern"),
-            time: Regex::new(r"\d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?").expect("time pattern"),
+            time: Regex::new(r"\d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?")
+                .expect("time pattern"),
         }
     }
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         for m in self.numeric.find_iter(text) {
-            if plausible_numeric(m.as_str()) && standalone(text, m.start(), m.end()) && !dotted_neighbour(text, m.start(), m.end()) {
+            if plausible_numeric(m.as_str())
+                && standalone(text, m.start(), m.end())
+                && !dotted_neighbour(text, m.start(), m.end())
+            {
                 out.push(scored(text, m.start(), m.end(), 0.85));
             }
         }
@@ -45,15 +49,27 @@ impl Dates {
         }
         for m in self.time.find_iter(text) {
             let s = m.as_str();
-            let mut parts = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
+            let mut parts = s
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|p| !p.is_empty());
             let hour: u32 = parts.next().and_then(|h| h.parse().ok()).unwrap_or(99);
             let minute: u32 = parts.next().and_then(|h| h.parse().ok()).unwrap_or(99);
             let meridiem = s.bytes().any(|b| matches!(b, b'm' | b'M'));
-            let valid = minute < 60 && if meridiem { (1..=12).contains(&hour) } else { hour < 24 };
+            let valid = minute < 60
+                && if meridiem {
+                    (1..=12).contains(&hour)
+                } else {
+                    hour < 24
+                };
             let glued = text[..m.start()].ends_with([':', 'T']) || text[m.end()..].starts_with(':');
             if valid && !glued && standalone(text, m.start(), m.end()) {
                 let score = if meridiem || s.len() >= 8 { 0.7 } else { 0.55 };
-                out.push(Candidate::new(EntityType::DateTime, m.start(), m.end(), score));
+                out.push(Candidate::new(
+                    EntityType::DateTime,
+                    m.start(),
+                    m.end(),
+                    score,
+                ));
             }
         }
     }
@@ -61,13 +77,21 @@ impl Dates {
 
 fn scored(text: &str, start: usize, end: usize, base: f64) -> Candidate {
     let (before, _) = around(text, start, end);
-    let score = if mentions(before, BIRTH_WORDS) { 0.95 } else { base };
+    let score = if mentions(before, BIRTH_WORDS) {
+        0.95
+    } else {
+        base
+    };
     Candidate::new(EntityType::DateTime, start, end, score)
 }
 
 /// Whether a numeric date has a month in 1–12 and a day in 1–31 in some common order.
 fn plausible_numeric(s: &str) -> bool {
-    let nums: Vec<u32> = s.split(|c: char| !c.is_ascii_digit()).take(3).filter_map(|p| p.parse().ok()).collect();
+    let nums: Vec<u32> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .filter_map(|p| p.parse().ok())
+        .collect();
     let [a, b, c] = nums[..] else { return false };
     let day = |d: u32| (1..=31).contains(&d);
     let month = |m: u32| (1..=12).contains(&m);
@@ -80,7 +104,8 @@ fn plausible_numeric(s: &str) -> bool {
 
 fn dotted_neighbour(text: &str, start: usize, end: usize) -> bool {
     let b = text.as_bytes();
-    (start >= 2 && b[start - 1] == b'.' && b[start - 2].is_ascii_digit()) || (end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit())
+    (start >= 2 && b[start - 1] == b'.' && b[start - 2].is_ascii_digit())
+        || (end + 1 < b.len() && b[end] == b'.' && b[end + 1].is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -98,7 +123,10 @@ mod tests {
         assert_eq!(found("DOB 03/14/1985."), vec!["03/14/1985"]);
         assert_eq!(found("on March 3, 2024 we"), vec!["March 3, 2024"]);
         assert_eq!(found("seen 14 Feb 2023"), vec!["14 Feb 2023"]);
-        assert_eq!(found("[2024-03-14T10:22:01Z] start"), vec!["2024-03-14T10:22:01Z"]);
+        assert_eq!(
+            found("[2024-03-14T10:22:01Z] start"),
+            vec!["2024-03-14T10:22:01Z"]
+        );
     }
 
     #[test]

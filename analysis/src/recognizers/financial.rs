@@ -3,12 +3,25 @@
 use regex::Regex;
 
 use super::{Candidate, NOT_PII_WORDS};
-use crate::context::{around, mentions, standalone, standalone_number};
+use crate::context::{
+    WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone, standalone_number,
+};
 use crate::entity::EntityType;
 use crate::validate;
 
-const CARD_WORDS: &[&str] = &["card", "visa", "mastercard", "amex", "credit", "debit", "cc", "payment"];
-const ACCOUNT_WORDS: &[&str] = &["account", "acct", "a/c", "bank", "checking", "savings", "deposit"];
+const CARD_WORDS: &[&str] = &[
+    "card",
+    "visa",
+    "mastercard",
+    "amex",
+    "credit",
+    "debit",
+    "cc",
+    "payment",
+];
+const ACCOUNT_WORDS: &[&str] = &[
+    "account", "acct", "a/c", "bank", "checking", "savings", "deposit",
+];
 const IBAN_WORDS: &[&str] = &["iban", "bank", "transfer", "account", "sepa"];
 
 /// Finds CREDIT_CARD, IBAN_CODE, US_BANK_NUMBER and CRYPTO.
@@ -16,6 +29,7 @@ pub(crate) struct Financial {
     card: Regex,
     iban: Regex,
     account: Regex,
+    account_words: Regex,
     btc: Regex,
 }
 
@@ -26,8 +40,11 @@ impl Financial {
             card: Regex::new(r"\d(?:[ \-]?\d){12,18}").expect("card pattern"),
             iban: Regex::new(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}").expect("iban pattern"),
             account: Regex::new(r"\d{8,17}").expect("account pattern"),
-            btc: Regex::new(r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}")
-                .expect("bitcoin pattern"),
+            account_words: keywords(ACCOUNT_WORDS),
+            btc: Regex::new(
+                r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}",
+            )
+            .expect("bitcoin pattern"),
         }
     }
 
@@ -43,9 +60,12 @@ impl Financial {
                 out.push(c);
             }
         }
-        for m in self.account.find_iter(text) {
-            if let Some(c) = account(text, m.start(), m.end()) {
-                out.push(c);
+        // NB: account numbers need context, so only the text after a keyword is searched.
+        for (offset, region) in after_keywords(text, &self.account_words, WINDOW_BEFORE) {
+            for m in self.account.find_iter(region) {
+                if let Some(c) = account(text, offset + m.start(), offset + m.end()) {
+                    out.push(c);
+                }
             }
         }
         for m in self.btc.find_iter(text) {
@@ -69,17 +89,21 @@ fn card(text: &str, start: usize, end: usize) -> Option<Candidate> {
     }
     // Separators, when present, must all be the same character.
     let mut seps = s.bytes().filter(|b| !b.is_ascii_digit());
-    if let Some(first) = seps.next() {
-        if seps.any(|b| b != first) {
-            return None;
-        }
+    if let Some(first) = seps.next()
+        && seps.any(|b| b != first)
+    {
+        return None;
     }
     let d = validate::digits(s);
     if !validate::luhn(&d) || !validate::card_issuer_known(&d) {
         return None;
     }
     let (before, after) = around(text, start, end);
-    let score = if mentions(before, CARD_WORDS) || mentions(after, CARD_WORDS) { 1.0 } else { 0.9 };
+    let score = if mentions(before, CARD_WORDS) || mentions(after, CARD_WORDS) {
+        1.0
+    } else {
+        0.9
+    };
     Some(Candidate::new(EntityType::CreditCard, start, end, score))
 }
 
@@ -91,7 +115,11 @@ fn iban(text: &str, start: usize, s: &str) -> Option<Candidate> {
         let end = start + s.len();
         if validate::iban(&compact) && standalone(text, start, end) {
             let (before, _) = around(text, start, end);
-            let score = if mentions(before, IBAN_WORDS) { 1.0 } else { 0.95 };
+            let score = if mentions(before, IBAN_WORDS) {
+                1.0
+            } else {
+                0.95
+            };
             return Some(Candidate::new(EntityType::IbanCode, start, end, score));
         }
         s = &s[..s.rfind(' ')?];
@@ -103,7 +131,7 @@ fn account(text: &str, start: usize, end: usize) -> Option<Candidate> {
         return None;
     }
     let (before, _) = around(text, start, end);
-    if !mentions(before, ACCOUNT_WORDS) || mentions(before, NOT_PII_WORDS) {
+    if mentions(before, NOT_PII_WORDS) {
         return None;
     }
     let d = validate::digits(&text[start..end]);
@@ -120,14 +148,25 @@ mod tests {
     fn types(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
         Financial::new().find(text, &mut out);
-        out.iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+        out.iter()
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn valid_cards_are_found_with_and_without_separators() {
-        assert_eq!(types("card 4111 1111 1111 1111."), vec![(EntityType::CreditCard, "4111 1111 1111 1111")]);
-        assert_eq!(types("pay 5555555555554444 now"), vec![(EntityType::CreditCard, "5555555555554444")]);
-        assert_eq!(types("amex 3782-822463-10005"), vec![(EntityType::CreditCard, "3782-822463-10005")]);
+        assert_eq!(
+            types("card 4111 1111 1111 1111."),
+            vec![(EntityType::CreditCard, "4111 1111 1111 1111")]
+        );
+        assert_eq!(
+            types("pay 5555555555554444 now"),
+            vec![(EntityType::CreditCard, "5555555555554444")]
+        );
+        assert_eq!(
+            types("amex 3782-822463-10005"),
+            vec![(EntityType::CreditCard, "3782-822463-10005")]
+        );
     }
 
     #[test]
@@ -147,7 +186,10 @@ mod tests {
 
     #[test]
     fn bank_numbers_need_account_context() {
-        assert_eq!(types("checking account 12345678901"), vec![(EntityType::UsBankNumber, "12345678901")]);
+        assert_eq!(
+            types("checking account 12345678901"),
+            vec![(EntityType::UsBankNumber, "12345678901")]
+        );
         assert!(types("order 12345678901 shipped").is_empty());
         assert!(types("routing number 021000021").is_empty());
     }

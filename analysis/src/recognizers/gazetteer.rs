@@ -32,7 +32,10 @@ pub(crate) struct Gazetteer {
 }
 
 fn words(data: &str) -> impl Iterator<Item = String> + '_ {
-    data.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_lowercase)
+    data.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_lowercase)
 }
 
 impl Gazetteer {

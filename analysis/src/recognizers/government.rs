@@ -3,23 +3,51 @@
 use regex::Regex;
 
 use super::{Candidate, NOT_PII_WORDS};
-use crate::context::{around, mentions, standalone_number};
+use crate::context::{
+    WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone_number,
+};
 use crate::entity::EntityType;
 use crate::validate;
 
-const SSN_WORDS: &[&str] = &["ssn", "social security", "ss#", "ss #", "soc sec", "social sec"];
+const SSN_WORDS: &[&str] = &[
+    "ssn",
+    "social security",
+    "ss#",
+    "ss #",
+    "soc sec",
+    "social sec",
+];
 const ITIN_WORDS: &[&str] = &["itin", "taxpayer", "tax id", "tin:", "tin #", "tin no"];
 const NHS_WORDS: &[&str] = &["nhs", "national health", "health service"];
 const PASSPORT_WORDS: &[&str] = &["passport"];
-const LICENSE_WORDS: &[&str] = &["driver", "dl#", "dl:", "dl no", "dl number", "license", "licence", "lic#", "lic no"];
-const DEA_WORDS: &[&str] = &["dea", "prescriber", "medical license", "medical licence", "registration", "physician"];
+const LICENSE_WORDS: &[&str] = &[
+    "driver",
+    "dl#",
+    "dl:",
+    "dl no",
+    "dl number",
+    "license",
+    "licence",
+    "lic#",
+    "lic no",
+];
+const DEA_WORDS: &[&str] = &[
+    "dea",
+    "prescriber",
+    "medical license",
+    "medical licence",
+    "registration",
+    "physician",
+];
 
 /// Finds US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, UK_NHS and MEDICAL_LICENSE.
 pub(crate) struct Government {
     ssn: Regex,
     nhs: Regex,
     passport: Regex,
+    passport_words: Regex,
     license: Regex,
+    license_words: Regex,
     dea: Regex,
 }
 
@@ -30,6 +58,8 @@ impl Government {
             ssn: Regex::new(r"\d{3}[ \-.]?\d{2}[ \-.]?\d{4}").expect("ssn pattern"),
             nhs: Regex::new(r"\d{3}[ \-]?\d{3}[ \-]?\d{4}").expect("nhs pattern"),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
+            passport_words: keywords(PASSPORT_WORDS),
+            license_words: keywords(LICENSE_WORDS),
             license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
             dea: Regex::new(r"[A-Z][A-Z9]\d{7}").expect("dea pattern"),
         }
@@ -49,27 +79,39 @@ impl Government {
             }
             if validate::nhs(&validate::digits(m.as_str())) {
                 let (before, after) = around(text, start, end);
-                let score = if mentions(before, NHS_WORDS) || mentions(after, NHS_WORDS) { 1.0 } else { 0.45 };
+                let score = if mentions(before, NHS_WORDS) || mentions(after, NHS_WORDS) {
+                    1.0
+                } else {
+                    0.45
+                };
                 out.push(Candidate::new(EntityType::UkNhs, start, end, score));
             }
         }
-        for m in self.passport.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            let (before, _) = around(text, start, end);
-            if standalone_number(text, start, end) && mentions(before, PASSPORT_WORDS) {
-                out.push(Candidate::new(EntityType::UsPassport, start, end, 0.8));
+        // NB: passports and licences need context, so only the text after a keyword is searched.
+        for (offset, region) in after_keywords(text, &self.passport_words, WINDOW_BEFORE) {
+            for m in self.passport.find_iter(region) {
+                let (start, end) = (offset + m.start(), offset + m.end());
+                if standalone_number(text, start, end) {
+                    out.push(Candidate::new(EntityType::UsPassport, start, end, 0.8));
+                }
             }
         }
-        for m in self.license.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            let (before, _) = around(text, start, end);
-            let medical = mentions(before, DEA_WORDS) && validate::dea(m.as_str());
-            if standalone_number(text, start, end)
-                && mentions(before, LICENSE_WORDS)
-                && !medical
-                && !mentions(before, PASSPORT_WORDS)
-            {
-                out.push(Candidate::new(EntityType::UsDriverLicense, start, end, 0.75));
+        for (offset, region) in after_keywords(text, &self.license_words, WINDOW_BEFORE) {
+            for m in self.license.find_iter(region) {
+                let (start, end) = (offset + m.start(), offset + m.end());
+                let (before, _) = around(text, start, end);
+                let medical = mentions(before, DEA_WORDS) && validate::dea(m.as_str());
+                if standalone_number(text, start, end)
+                    && !medical
+                    && !mentions(before, PASSPORT_WORDS)
+                {
+                    out.push(Candidate::new(
+                        EntityType::UsDriverLicense,
+                        start,
+                        end,
+                        0.75,
+                    ));
+                }
             }
         }
         for m in self.dea.find_iter(text) {
@@ -85,7 +127,12 @@ impl Government {
             } else {
                 0.55
             };
-            out.push(Candidate::new(EntityType::MedicalLicense, start, end, score));
+            out.push(Candidate::new(
+                EntityType::MedicalLicense,
+                start,
+                end,
+                score,
+            ));
         }
     }
 }
@@ -94,7 +141,9 @@ fn consistent_separators(s: &str) -> bool {
     let mut seps = s.bytes().filter(|b| !b.is_ascii_digit());
     match seps.next() {
         None => true,
-        Some(first) => seps.all(|b| b == first) && s.bytes().filter(|b| !b.is_ascii_digit()).count() == 2,
+        Some(first) => {
+            seps.all(|b| b == first) && s.bytes().filter(|b| !b.is_ascii_digit()).count() == 2
+        }
     }
 }
 
@@ -134,44 +183,74 @@ mod tests {
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
         Government::new().find(text, &mut out);
-        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+        out.iter()
+            .filter(|c| c.score >= MIN_SCORE)
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn dashed_ssns_are_found_and_context_raises_bare_ones() {
-        assert_eq!(found("it is 536-22-1234."), vec![(EntityType::UsSsn, "536-22-1234")]);
-        assert_eq!(found("SSN: 536221234"), vec![(EntityType::UsSsn, "536221234")]);
+        assert_eq!(
+            found("it is 536-22-1234."),
+            vec![(EntityType::UsSsn, "536-22-1234")]
+        );
+        assert_eq!(
+            found("SSN: 536221234"),
+            vec![(EntityType::UsSsn, "536221234")]
+        );
         assert!(found("id 536221234").is_empty());
     }
 
     #[test]
     fn invalid_ssns_are_not_reported() {
-        for text in ["000-12-3456", "666-12-3456", "536-00-1234", "536-22-0000", "order 536-22-1234"] {
+        for text in [
+            "000-12-3456",
+            "666-12-3456",
+            "536-00-1234",
+            "536-22-0000",
+            "order 536-22-1234",
+        ] {
             assert!(found(text).is_empty(), "{text}");
         }
     }
 
     #[test]
     fn itins_are_told_apart_from_ssns() {
-        assert_eq!(found("ITIN 912-70-1234"), vec![(EntityType::UsItin, "912-70-1234")]);
+        assert_eq!(
+            found("ITIN 912-70-1234"),
+            vec![(EntityType::UsItin, "912-70-1234")]
+        );
     }
 
     #[test]
     fn nhs_numbers_need_the_check_digit_and_context() {
-        assert_eq!(found("NHS number 943 476 5919"), vec![(EntityType::UkNhs, "943 476 5919")]);
+        assert_eq!(
+            found("NHS number 943 476 5919"),
+            vec![(EntityType::UkNhs, "943 476 5919")]
+        );
         assert!(found("NHS number 943 476 5918").is_empty());
     }
 
     #[test]
     fn passports_and_licences_need_context() {
-        assert_eq!(found("passport no. 912803456"), vec![(EntityType::UsPassport, "912803456")]);
-        assert_eq!(found("driver's license D1234567"), vec![(EntityType::UsDriverLicense, "D1234567")]);
+        assert_eq!(
+            found("passport no. 912803456"),
+            vec![(EntityType::UsPassport, "912803456")]
+        );
+        assert_eq!(
+            found("driver's license D1234567"),
+            vec![(EntityType::UsDriverLicense, "D1234567")]
+        );
         assert!(found("reference D1234567").is_empty());
     }
 
     #[test]
     fn dea_numbers_are_medical_licenses() {
-        assert_eq!(found("DEA number AB1234563"), vec![(EntityType::MedicalLicense, "AB1234563")]);
+        assert_eq!(
+            found("DEA number AB1234563"),
+            vec![(EntityType::MedicalLicense, "AB1234563")]
+        );
         assert!(found("DEA number AB1234567").is_empty());
     }
 }

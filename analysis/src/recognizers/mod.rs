@@ -39,7 +39,12 @@ pub(crate) struct Candidate {
 impl Candidate {
     /// A candidate with its score clamped to [0, 1].
     pub(crate) fn new(entity_type: EntityType, start: usize, end: usize, score: f64) -> Self {
-        Candidate { entity_type, start, end, score: score.clamp(0.0, 1.0) }
+        Candidate {
+            entity_type,
+            start,
+            end,
+            score: score.clamp(0.0, 1.0),
+        }
     }
 }
 
@@ -85,27 +90,48 @@ impl Recognizers {
 /// Keeps the strongest of overlapping candidates: higher score, then longer span, then earlier.
 fn resolve(mut found: Vec<Candidate>) -> Vec<Candidate> {
     found.retain(|c| c.score >= MIN_SCORE && c.start < c.end);
+    found.sort_unstable_by_key(|c| (c.start, c.end, c.entity_type));
+    let mut kept = Vec::with_capacity(found.len());
+    // Most candidates overlap nothing: only clusters of overlapping ones need a choice.
+    let mut from = 0;
+    while from < found.len() {
+        let mut to = from + 1;
+        let mut end = found[from].end;
+        while to < found.len() && found[to].start < end {
+            end = end.max(found[to].end);
+            to += 1;
+        }
+        if to - from == 1 {
+            kept.push(found[from]);
+        } else {
+            choose(&mut found[from..to], &mut kept);
+        }
+        from = to;
+    }
+    kept.sort_by_key(|c| (c.start, c.end));
+    kept
+}
+
+/// Greedy choice inside one cluster of overlapping candidates.
+fn choose(cluster: &mut [Candidate], kept: &mut Vec<Candidate>) {
     // NB: scores are compared after rounding so the outcome matches the reported confidences.
     let key = |c: &Candidate| (c.score * 100.0).round() as i64;
-    found.sort_by(|a, b| {
+    cluster.sort_by(|a, b| {
         key(b)
             .cmp(&key(a))
             .then((b.end - b.start).cmp(&(a.end - a.start)))
             .then(a.start.cmp(&b.start))
             .then(a.entity_type.cmp(&b.entity_type))
     });
-    let mut kept: Vec<Candidate> = Vec::with_capacity(found.len());
-    let mut taken = std::collections::BTreeMap::<usize, usize>::new();
-    for c in found {
-        let before = taken.range(..c.end).next_back();
-        if before.is_some_and(|(_, &end)| end > c.start) {
-            continue;
+    let first = kept.len();
+    for c in cluster.iter() {
+        if kept[first..]
+            .iter()
+            .all(|k| k.end <= c.start || c.end <= k.start)
+        {
+            kept.push(*c);
         }
-        taken.insert(c.start, c.end);
-        kept.push(c);
     }
-    kept.sort_by_key(|c| (c.start, c.end));
-    kept
 }
 
 #[cfg(test)]
@@ -127,7 +153,10 @@ mod tests {
 
     #[test]
     fn the_longer_span_wins_a_tie() {
-        let kept = resolve(vec![c(EntityType::Person, 0, 5, 0.8), c(EntityType::Person, 0, 11, 0.8)]);
+        let kept = resolve(vec![
+            c(EntityType::Person, 0, 5, 0.8),
+            c(EntityType::Person, 0, 11, 0.8),
+        ]);
         assert_eq!(kept, vec![c(EntityType::Person, 0, 11, 0.8)]);
     }
 
@@ -138,6 +167,12 @@ mod tests {
             c(EntityType::UsSsn, 0, 11, 0.6),
             c(EntityType::UsPassport, 40, 49, 0.1),
         ]);
-        assert_eq!(kept, vec![c(EntityType::UsSsn, 0, 11, 0.6), c(EntityType::Url, 20, 30, 0.9)]);
+        assert_eq!(
+            kept,
+            vec![
+                c(EntityType::UsSsn, 0, 11, 0.6),
+                c(EntityType::Url, 20, 30, 0.9)
+            ]
+        );
     }
 }

@@ -5,24 +5,116 @@ use super::gazetteer::{Gazetteer, PlaceTier};
 use crate::context::{before, mentions};
 use crate::entity::EntityType;
 
-const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "doctor", "nurse", "sir", "dame", "rev", "capt"];
+const TITLES: &[&str] = &[
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "prof",
+    "professor",
+    "doctor",
+    "nurse",
+    "sir",
+    "dame",
+    "rev",
+    "capt",
+];
 /// Phrases right before a capitalised word that introduce a person.
 const PERSON_CUES: &[&str] = &[
-    "name is ", "name: ", "i'm ", "i am ", "this is ", "patient ", "patient: ", "dear ", "hi ", "hello ", "hey ",
-    "thanks ", "thanks, ", "thank you ", "regards, ", "regards,\n", "sincerely, ", "sincerely,\n", "cc ", "attn ",
-    "signed ", "from: ", "to: ", "customer ", "user ", "contact ", "spoke with ", "named ", "called ", "- ", "— ",
-    "– ", "by ", "with ", "ask ", "met ",
+    "name is ",
+    "name: ",
+    "i'm ",
+    "i am ",
+    "this is ",
+    "patient ",
+    "patient: ",
+    "dear ",
+    "hi ",
+    "hello ",
+    "hey ",
+    "thanks ",
+    "thanks, ",
+    "thank you ",
+    "regards, ",
+    "regards,\n",
+    "sincerely, ",
+    "sincerely,\n",
+    "cc ",
+    "attn ",
+    "signed ",
+    "from: ",
+    "to: ",
+    "customer ",
+    "user ",
+    "contact ",
+    "spoke with ",
+    "named ",
+    "called ",
+    "- ",
+    "— ",
+    "– ",
+    "by ",
+    "with ",
+    "ask ",
+    "met ",
 ];
 /// Words right before a capitalised word that introduce a place.
 const PLACE_CUES: &[&str] = &[
-    " in ", " from ", " to ", " at ", " near ", " visiting ", " via ", " outside ", " across ", " based in ",
-    " lives in ", " moved to ", " born in ", " located in ", "city: ", "location: ", "address: ",
+    " in ",
+    " from ",
+    " to ",
+    " at ",
+    " near ",
+    " visiting ",
+    " via ",
+    " outside ",
+    " across ",
+    " based in ",
+    " lives in ",
+    " moved to ",
+    " born in ",
+    " located in ",
+    "city: ",
+    "location: ",
+    "address: ",
 ];
 /// Words that make a capitalised sequence an organisation or a facility, not a person.
 const ORG_WORDS: &[&str] = &[
-    "hospital", "clinic", "center", "centre", "street", "avenue", "road", "lane", "drive", "university", "college",
-    "school", "inc", "ltd", "corp", "company", "group", "bank", "park", "square", "court", "boulevard", "medical",
-    "health", "insurance", "services", "service", "team", "support", "department", "office", "airport", "station",
+    "hospital",
+    "clinic",
+    "center",
+    "centre",
+    "street",
+    "avenue",
+    "road",
+    "lane",
+    "drive",
+    "university",
+    "college",
+    "school",
+    "inc",
+    "ltd",
+    "corp",
+    "company",
+    "group",
+    "bank",
+    "park",
+    "square",
+    "court",
+    "boulevard",
+    "medical",
+    "health",
+    "insurance",
+    "services",
+    "service",
+    "team",
+    "support",
+    "department",
+    "office",
+    "airport",
+    "station",
 ];
 
 /// Finds PERSON and LOCATION.
@@ -43,13 +135,25 @@ struct Token {
 impl Names {
     /// Loads the gazetteers.
     pub(crate) fn new() -> Self {
-        Names { gazetteer: Gazetteer::load() }
+        Names {
+            gazetteer: Gazetteer::load(),
+        }
     }
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         let tokens = tokenize(text);
-        let lower: Vec<String> = tokens.iter().map(|t| text[t.start..t.end].to_lowercase()).collect();
+        // NB: only capitalised tokens are looked up, so only they are lower-cased.
+        let lower: Vec<String> = tokens
+            .iter()
+            .map(|t| {
+                if t.capitalised {
+                    text[t.start..t.end].to_lowercase()
+                } else {
+                    String::new()
+                }
+            })
+            .collect();
         let g = &self.gazetteer;
         let mut i = 0;
         while i < tokens.len() {
@@ -59,22 +163,38 @@ impl Names {
             }
             // The run of joined capitalised tokens (and initials) starting here.
             let mut run = i + 1;
-            while run < tokens.len() && run - i < 4 && tokens[run].joined && tokens[run].capitalised {
+            while run < tokens.len() && run - i < 4 && tokens[run].joined && tokens[run].capitalised
+            {
                 run += 1;
             }
             self.places(text, &tokens, &lower, i, out);
             if TITLES.contains(&lower[i].as_str()) && run > i + 1 {
-                let last = (i + 1..run).rev().find(|&k| !g.is_common(&lower[k])).unwrap_or(i + 1);
-                out.push(Candidate::new(EntityType::Person, tokens[i + 1].start, tokens[last].end, 0.85));
+                let last = (i + 1..run)
+                    .rev()
+                    .find(|&k| !g.is_common(&lower[k]))
+                    .unwrap_or(i + 1);
+                out.push(Candidate::new(
+                    EntityType::Person,
+                    tokens[i + 1].start,
+                    tokens[last].end,
+                    0.85,
+                ));
                 i = run;
                 continue;
             }
-            if tokens[i..run].iter().zip(&lower[i..run]).any(|(_, l)| ORG_WORDS.contains(&l.as_str())) {
+            if tokens[i..run]
+                .iter()
+                .zip(&lower[i..run])
+                .any(|(_, l)| ORG_WORDS.contains(&l.as_str()))
+            {
                 i = run;
                 continue;
             }
             if let Some(c) = self.person(text, &tokens[i..run], &lower[i..run]) {
-                let next = i + tokens[i..run].iter().position(|t| t.end == c.end).map_or(1, |p| p + 1);
+                let next = i + tokens[i..run]
+                    .iter()
+                    .position(|t| t.end == c.end)
+                    .map_or(1, |p| p + 1);
                 out.push(c);
                 i = next;
                 continue;
@@ -86,19 +206,26 @@ impl Names {
     /// A person starting at the first token of `run`, if the names and cues support one.
     fn person(&self, text: &str, run: &[Token], lower: &[String]) -> Option<Candidate> {
         let g = &self.gazetteer;
-        let cue = {
-            let near = before(text, run[0].start, 16);
-            PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
+        let cue = std::cell::OnceCell::new();
+        let cue = || {
+            *cue.get_or_init(|| {
+                let near = before(text, run[0].start, 16);
+                PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
+            })
         };
         let first_known = g.is_first_name(&lower[0]);
         let first_common = g.is_common(&lower[0]);
         // Longest plausible name: up to three tokens, ending on a non-common word.
         for len in (2..=run.len().min(3)).rev() {
             let last = &lower[len - 1];
-            if g.is_common(last) || (len == 3 && lower[1].chars().count() > 1 && g.is_common(&lower[1])) {
+            if g.is_common(last)
+                || (len == 3 && lower[1].chars().count() > 1 && g.is_common(&lower[1]))
+            {
                 continue;
             }
-            if g.place(&lower[..len].join(" ")).is_some_and(|t| t <= PlaceTier::City) {
+            if g.place(&lower[..len].join(" "))
+                .is_some_and(|t| t <= PlaceTier::City)
+            {
                 return None;
             }
             let last_known = g.is_last_name(last);
@@ -107,20 +234,37 @@ impl Names {
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
                 (false, true, false) if g.place(&lower[0]).is_none() => 0.6,
-                _ if cue && !first_common => 0.7,
+                _ if !first_common && cue() => 0.7,
                 _ => continue,
             };
-            return Some(Candidate::new(EntityType::Person, run[0].start, run[len - 1].end, score));
+            return Some(Candidate::new(
+                EntityType::Person,
+                run[0].start,
+                run[len - 1].end,
+                score,
+            ));
         }
-        if cue && !first_common {
+        if !first_common && cue() {
             let score = if first_known { 0.75 } else { 0.55 };
-            return Some(Candidate::new(EntityType::Person, run[0].start, run[0].end, score));
+            return Some(Candidate::new(
+                EntityType::Person,
+                run[0].start,
+                run[0].end,
+                score,
+            ));
         }
         None
     }
 
     /// Places starting at token `i`: the longest known name wins.
-    fn places(&self, text: &str, tokens: &[Token], lower: &[String], i: usize, out: &mut Vec<Candidate>) {
+    fn places(
+        &self,
+        text: &str,
+        tokens: &[Token],
+        lower: &[String],
+        i: usize,
+        out: &mut Vec<Candidate>,
+    ) {
         let g = &self.gazetteer;
         let mut key = String::new();
         let mut found = None;
@@ -131,18 +275,26 @@ impl Names {
                 }
                 key.push(' ');
             }
-            key.push_str(&lower[k]);
-            if tokens[k].capitalised {
-                if let Some(tier) = g.place(&key) {
-                    found = Some((k, tier));
-                }
+            key.push_str(if tokens[k].capitalised {
+                &lower[k]
+            } else {
+                &text[tokens[k].start..tokens[k].end]
+            });
+            if tokens[k].capitalised
+                && let Some(tier) = g.place(&key)
+            {
+                found = Some((k, tier));
             }
         }
         let Some((k, tier)) = found else { return };
         let (start, end) = (tokens[i].start, tokens[k].end);
         let near = before(text, start, 16);
-        let cued = PLACE_CUES.iter().any(|c| ends_with_ignore_case(near, c) || ends_with_ignore_case(near, c.trim_start()) && near.len() == c.trim_start().len());
-        let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..]) || near.ends_with(", ") && i > 0 && g.place(&lower[i - 1]).is_some();
+        let cued = PLACE_CUES.iter().any(|c| {
+            ends_with_ignore_case(near, c)
+                || ends_with_ignore_case(near, c.trim_start()) && near.len() == c.trim_start().len()
+        });
+        let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..])
+            || near.ends_with(", ") && i > 0 && g.place(&lower[i - 1]).is_some();
         let common = k == i && g.is_common(&lower[i]);
         let base = match tier {
             PlaceTier::Region => 0.7,
@@ -150,7 +302,13 @@ impl Names {
             PlaceTier::City => 0.5,
             PlaceTier::Town => 0.35,
         };
-        let score = if common { if cued { 0.5 } else { 0.1 } } else if cued || paired { base + 0.25 } else { base };
+        let score = if common {
+            if cued { 0.5 } else { 0.1 }
+        } else if cued || paired {
+            base + 0.25
+        } else {
+            base
+        };
         if !mentions(near, &["@"]) {
             out.push(Candidate::new(EntityType::Location, start, end, score));
         }
@@ -158,7 +316,11 @@ impl Names {
 }
 
 fn next_is_region(g: &Gazetteer, rest: &str) -> bool {
-    let word: String = rest.chars().take_while(|c| c.is_alphabetic() || *c == ' ').take(20).collect();
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphabetic() || *c == ' ')
+        .take(20)
+        .collect();
     let mut key = String::new();
     word.split(' ').take(3).any(|w| {
         if !key.is_empty() {
@@ -199,9 +361,14 @@ fn tokenize(text: &str) -> Vec<Token> {
                 count(ch, &mut upper, &mut lower);
                 end = i + ch.len_utf8();
                 iter.next();
-            } else if matches!(ch, '\'' | '’' | '-') && text[i + ch.len_utf8()..].starts_with(char::is_alphabetic) {
+            } else if matches!(ch, '\'' | '’' | '-')
+                && text[i + ch.len_utf8()..].starts_with(char::is_alphabetic)
+            {
                 let rest = &text[i + ch.len_utf8()..];
-                if ch != '-' && (rest.starts_with('s') || rest.starts_with('S')) && !rest[1..].starts_with(char::is_alphabetic) {
+                if ch != '-'
+                    && (rest.starts_with('s') || rest.starts_with('S'))
+                    && !rest[1..].starts_with(char::is_alphabetic)
+                {
                     break;
                 }
                 end = i + ch.len_utf8();
@@ -211,14 +378,22 @@ fn tokenize(text: &str) -> Vec<Token> {
             }
         }
         let gap = &text[tokens.last().map_or(0, |t| t.end)..start];
-        let prev_initial_or_title = tokens.last().is_some_and(|t| {
-            let prev = &text[t.start..t.end];
-            prev.chars().count() == 1 || TITLES.iter().any(|title| prev.eq_ignore_ascii_case(title))
-        });
-        let joined = !tokens.is_empty() && (gap == " " || (prev_initial_or_title && gap == ". "));
+        let prev_initial_or_title = || {
+            tokens.last().is_some_and(|t| {
+                let prev = &text[t.start..t.end];
+                prev.chars().count() == 1
+                    || TITLES.iter().any(|title| prev.eq_ignore_ascii_case(title))
+            })
+        };
+        let joined = !tokens.is_empty() && (gap == " " || (gap == ". " && prev_initial_or_title()));
         let single_initial = upper == 1 && lower == 0 && text[end..].starts_with('.');
         let capitalised = c.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
-        tokens.push(Token { start, end, capitalised, joined });
+        tokens.push(Token {
+            start,
+            end,
+            capitalised,
+            joined,
+        });
     }
     tokens
 }
@@ -232,27 +407,60 @@ mod tests {
         let mut out = Vec::new();
         Names::new().find(text, &mut out);
         out.retain(|c| c.score >= MIN_SCORE);
-        resolve(out).iter().map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+        resolve(out)
+            .iter()
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn known_first_and_last_names_make_a_person() {
-        assert_eq!(found("Please ask Maria Garcia about it."), vec![(EntityType::Person, "Maria Garcia")]);
-        assert_eq!(found("Robert J. Smith called."), vec![(EntityType::Person, "Robert J. Smith")]);
+        assert_eq!(
+            found("Please ask Maria Garcia about it."),
+            vec![(EntityType::Person, "Maria Garcia")]
+        );
+        assert_eq!(
+            found("Robert J. Smith called."),
+            vec![(EntityType::Person, "Robert J. Smith")]
+        );
     }
 
     #[test]
     fn titles_and_cues_introduce_names() {
-        assert_eq!(found("seen by Dr. Okonkwo today"), vec![(EntityType::Person, "Okonkwo")]);
-        assert_eq!(found("Hi Priya, thanks"), vec![(EntityType::Person, "Priya")]);
-        assert_eq!(found("my name is José Álvarez."), vec![(EntityType::Person, "José Álvarez")]);
+        assert_eq!(
+            found("seen by Dr. Okonkwo today"),
+            vec![(EntityType::Person, "Okonkwo")]
+        );
+        assert_eq!(
+            found("Hi Priya, thanks"),
+            vec![(EntityType::Person, "Priya")]
+        );
+        assert_eq!(
+            found("my name is José Álvarez."),
+            vec![(EntityType::Person, "José Álvarez")]
+        );
     }
 
     #[test]
     fn places_are_found_with_and_without_cues() {
-        assert_eq!(found("She lives in Austin, Texas."), vec![(EntityType::Location, "Austin"), (EntityType::Location, "Texas")]);
-        assert_eq!(found("flights to New York"), vec![(EntityType::Location, "New York")]);
-        assert_eq!(found("Germany and Japan"), vec![(EntityType::Location, "Germany"), (EntityType::Location, "Japan")]);
+        assert_eq!(
+            found("She lives in Austin, Texas."),
+            vec![
+                (EntityType::Location, "Austin"),
+                (EntityType::Location, "Texas")
+            ]
+        );
+        assert_eq!(
+            found("flights to New York"),
+            vec![(EntityType::Location, "New York")]
+        );
+        assert_eq!(
+            found("Germany and Japan"),
+            vec![
+                (EntityType::Location, "Germany"),
+                (EntityType::Location, "Japan")
+            ]
+        );
     }
 
     #[test]
@@ -263,6 +471,9 @@ mod tests {
 
     #[test]
     fn possessives_are_not_part_of_a_name() {
-        assert_eq!(found("Maria Garcia's file"), vec![(EntityType::Person, "Maria Garcia")]);
+        assert_eq!(
+            found("Maria Garcia's file"),
+            vec![(EntityType::Person, "Maria Garcia")]
+        );
     }
 }

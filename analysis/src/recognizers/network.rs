@@ -8,8 +8,20 @@ use super::Candidate;
 use crate::context::{around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
 
-const VERSION_WORDS: &[&str] = &["version", "ver ", "ver.", "release", "build", "firmware", "v.", "sdk", "update to"];
-const IP_WORDS: &[&str] = &["ip", "address", "host", "server", "client", "from", "connect", "addr"];
+const VERSION_WORDS: &[&str] = &[
+    "version",
+    "ver ",
+    "ver.",
+    "release",
+    "build",
+    "firmware",
+    "v.",
+    "sdk",
+    "update to",
+];
+const IP_WORDS: &[&str] = &[
+    "ip", "address", "host", "server", "client", "from", "connect", "addr",
+];
 
 /// Finds EMAIL_ADDRESS, URL and IP_ADDRESS.
 pub(crate) struct Network {
@@ -37,15 +49,30 @@ impl Network {
         for m in self.email.find_iter(text) {
             let start = m.start() + m.as_str().bytes().take_while(|&b| b == b'.').count();
             if standalone(text, start, m.end()) {
-                out.push(Candidate::new(EntityType::EmailAddress, start, m.end(), 0.95));
+                out.push(Candidate::new(
+                    EntityType::EmailAddress,
+                    start,
+                    m.end(),
+                    0.95,
+                ));
             }
         }
         for m in self.url.find_iter(text) {
-            let s = m.as_str().trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
+            let s = m
+                .as_str()
+                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}', '\'', '"']);
             // Keep a closing parenthesis that belongs to the URL itself.
-            let s = if s.contains('(') && m.as_str()[s.len()..].starts_with(')') { &m.as_str()[..s.len() + 1] } else { s };
+            let s = if s.contains('(') && m.as_str()[s.len()..].starts_with(')') {
+                &m.as_str()[..s.len() + 1]
+            } else {
+                s
+            };
             let end = m.start() + s.len();
-            if text[..m.start()].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '@') {
+            if text[..m.start()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '@')
+            {
                 continue;
             }
             let score = if s.starts_with("www.") { 0.7 } else { 0.85 };
@@ -74,7 +101,10 @@ impl Network {
             }
             let (start, end) = (m.start(), m.start() + s.len());
             let colons = s.bytes().filter(|&b| b == b':').count();
-            if colons < 2 || !s.bytes().any(|b| b.is_ascii_hexdigit()) || s.parse::<Ipv6Addr>().is_err() {
+            if colons < 2
+                || !s.bytes().any(|b| b.is_ascii_hexdigit())
+                || s.parse::<Ipv6Addr>().is_err()
+            {
                 continue;
             }
             if standalone(text, start, end) {
@@ -92,23 +122,38 @@ mod tests {
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
         Network::new().find(text, &mut out);
-        out.iter().filter(|c| c.score >= MIN_SCORE).map(|c| (c.entity_type, &text[c.start..c.end])).collect()
+        out.iter()
+            .filter(|c| c.score >= MIN_SCORE)
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
     }
 
     #[test]
     fn emails_are_found() {
-        assert_eq!(found("mail jane.doe+x@mail.example.co.uk."), vec![(EntityType::EmailAddress, "jane.doe+x@mail.example.co.uk")]);
+        assert_eq!(
+            found("mail jane.doe+x@mail.example.co.uk."),
+            vec![(EntityType::EmailAddress, "jane.doe+x@mail.example.co.uk")]
+        );
     }
 
     #[test]
     fn urls_lose_trailing_punctuation() {
-        assert_eq!(found("see https://example.com/a?b=1)."), vec![(EntityType::Url, "https://example.com/a?b=1")]);
-        assert_eq!(found("(www.example.org/x)"), vec![(EntityType::Url, "www.example.org/x")]);
+        assert_eq!(
+            found("see https://example.com/a?b=1)."),
+            vec![(EntityType::Url, "https://example.com/a?b=1")]
+        );
+        assert_eq!(
+            found("(www.example.org/x)"),
+            vec![(EntityType::Url, "www.example.org/x")]
+        );
     }
 
     #[test]
     fn ipv4_addresses_are_parsed_and_version_strings_ignored() {
-        assert_eq!(found("client 192.168.1.20 connected"), vec![(EntityType::IpAddress, "192.168.1.20")]);
+        assert_eq!(
+            found("client 192.168.1.20 connected"),
+            vec![(EntityType::IpAddress, "192.168.1.20")]
+        );
         assert!(found("upgrade to version 10.2.3.4 now").is_empty());
         assert!(found("999.1.1.1").is_empty());
         assert!(found("1.2.3.4.5").is_empty());
@@ -116,8 +161,14 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_are_parsed_and_times_and_macs_ignored() {
-        assert_eq!(found("from 2001:db8::8a2e:370:7334 ok"), vec![(EntityType::IpAddress, "2001:db8::8a2e:370:7334")]);
-        assert_eq!(found("[fe80::1]:443"), vec![(EntityType::IpAddress, "fe80::1")]);
+        assert_eq!(
+            found("from 2001:db8::8a2e:370:7334 ok"),
+            vec![(EntityType::IpAddress, "2001:db8::8a2e:370:7334")]
+        );
+        assert_eq!(
+            found("[fe80::1]:443"),
+            vec![(EntityType::IpAddress, "fe80::1")]
+        );
         assert!(found("at 10:30:00 and 00:1A:2B:3C:4D:5E").is_empty());
     }
 }
