@@ -1,1 +1,122 @@
-fn main() {}
+//! Signed deliveries per second to a loopback receiver, 1 and 64 in flight, and engine overhead.
+//!
+//! Run: `cargo bench -p guardrails-agent --bench delivery`. Engine overhead is the time a delivery
+//! spends in the engine outside the HTTP exchange: building the event and its canonical body,
+//! policy checks and signing before the sink's `started`, bookkeeping after its `finished`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::routing::post;
+use guardrails_agent::deliverer::SinkError;
+use guardrails_agent::{AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, NetworkGuard, Outcome, Policy, SigningSecret};
+use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Times when the HTTP exchange of one delivery began and ended.
+#[derive(Default)]
+struct Stopwatch {
+    started: Mutex<Option<Instant>>,
+    finished: Mutex<Option<Instant>>,
+}
+
+impl AttemptSink for Stopwatch {
+    async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        *self.started.lock().unwrap() = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn finished(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        *self.finished.lock().unwrap() = Some(Instant::now());
+        Ok(())
+    }
+}
+
+fn result() -> serde_json::Value {
+    json!({"status": "success",
+        "pii": {"detected": 2, "entities": [
+            {"type": "EMAIL", "value": "jane.doe@example.com", "position": {"start": 10, "end": 30}, "confidence": 0.95},
+            {"type": "PERSON", "value": "Zoë Ünal", "position": {"start": 40, "end": 48}, "confidence": 0.85}]},
+        "compliance": {"compliant": false, "violations": 1, "frameworks": ["GDPR", "HIPAA"]},
+        "risk": {"overall_score": 0.6123, "overall_level": "high", "recommendations": ["Redact personal data before sharing"]}})
+}
+
+/// One delivery: (end-to-end latency, engine overhead).
+async fn one(deliverer: &Deliverer, url: &str, policy: &Policy, n: usize) -> (Duration, Duration) {
+    let start = Instant::now();
+    let delivery = Delivery::new(Event::completed(format!("task-{n}"), result()), url, policy.clone()).unwrap();
+    let stopwatch = Stopwatch::default();
+    let report = deliverer.deliver(&delivery, Vec::new(), &stopwatch).await.unwrap();
+    let total = start.elapsed();
+    assert_eq!(report.outcome, Outcome::Succeeded);
+    let exchange = stopwatch.finished.lock().unwrap().unwrap() - stopwatch.started.lock().unwrap().unwrap();
+    (total, total.saturating_sub(exchange))
+}
+
+/// `count` deliveries by `in_flight` worker tasks (spread over the runtime's threads).
+async fn run(deliverer: &Arc<Deliverer>, url: &str, policy: &Policy, in_flight: usize, count: usize) -> (f64, Vec<Duration>, Vec<Duration>) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let (deliverer, url, policy, next) = (deliverer.clone(), url.to_owned(), policy.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut samples = Vec::new();
+                loop {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    if n >= count {
+                        return samples;
+                    }
+                    samples.push(one(&deliverer, &url, &policy, n).await);
+                }
+            })
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(count);
+    for worker in workers {
+        samples.extend(worker.await.unwrap());
+    }
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    let (mut latency, mut overhead): (Vec<_>, Vec<_>) = samples.into_iter().unzip();
+    latency.sort();
+    overhead.sort();
+    (rate, latency, overhead)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let app = Router::new().route("/hook", post(|_body: Bytes| async { StatusCode::NO_CONTENT }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let guard = NetworkGuard { allow_private: true, ..NetworkGuard::default() };
+    let deliverer = Arc::new(Deliverer::new(guard).unwrap().with_max_in_flight(64));
+    let policy = Policy {
+        sign: true,
+        secrets: vec![SigningSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()],
+        ..Policy::default()
+    };
+    let count: usize = std::env::var("BENCH_DELIVERIES").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+
+    run(&deliverer, &url, &policy, 64, 2_000).await; // warm-up: connections, allocator
+    println!("signed deliveries to a loopback axum receiver ({count} per run)");
+    println!("{:>9} {:>12} {:>9} {:>9} {:>13} {:>13}", "in flight", "deliveries/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99");
+    for in_flight in [1, 64] {
+        let (rate, latency, overhead) = run(&deliverer, &url, &policy, in_flight, count).await;
+        println!(
+            "{in_flight:>9} {rate:>12.0} {:>9.3} {:>9.3} {:>10.3} ms {:>10.3} ms",
+            percentile(&latency, 0.5),
+            percentile(&latency, 0.99),
+            percentile(&overhead, 0.5),
+            percentile(&overhead, 0.99)
+        );
+    }
+}
