@@ -9,7 +9,10 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 use guardrails_agent::deliverer::SinkError;
-use guardrails_agent::{AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, NetworkGuard, Outcome, Policy, SigningSecret};
+use guardrails_agent::{
+    AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, NetworkGuard, Outcome, Policy,
+    SigningSecret,
+};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -46,22 +49,42 @@ fn result() -> serde_json::Value {
 /// One delivery: (end-to-end latency, engine overhead).
 async fn one(deliverer: &Deliverer, url: &str, policy: &Policy, n: usize) -> (Duration, Duration) {
     let start = Instant::now();
-    let delivery = Delivery::new(Event::completed(format!("task-{n}"), result()), url, policy.clone()).unwrap();
+    let delivery = Delivery::new(
+        Event::completed(format!("task-{n}"), result()),
+        url,
+        policy.clone(),
+    )
+    .unwrap();
     let stopwatch = Stopwatch::default();
-    let report = deliverer.deliver(&delivery, Vec::new(), &stopwatch).await.unwrap();
+    let report = deliverer
+        .deliver(&delivery, Vec::new(), &stopwatch)
+        .await
+        .unwrap();
     let total = start.elapsed();
     assert_eq!(report.outcome, Outcome::Succeeded);
-    let exchange = stopwatch.finished.lock().unwrap().unwrap() - stopwatch.started.lock().unwrap().unwrap();
+    let exchange =
+        stopwatch.finished.lock().unwrap().unwrap() - stopwatch.started.lock().unwrap().unwrap();
     (total, total.saturating_sub(exchange))
 }
 
 /// `count` deliveries by `in_flight` worker tasks (spread over the runtime's threads).
-async fn run(deliverer: &Arc<Deliverer>, url: &str, policy: &Policy, in_flight: usize, count: usize) -> (f64, Vec<Duration>, Vec<Duration>) {
+async fn run(
+    deliverer: &Arc<Deliverer>,
+    url: &str,
+    policy: &Policy,
+    in_flight: usize,
+    count: usize,
+) -> (f64, Vec<Duration>, Vec<Duration>) {
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let workers: Vec<_> = (0..in_flight)
         .map(|_| {
-            let (deliverer, url, policy, next) = (deliverer.clone(), url.to_owned(), policy.clone(), next.clone());
+            let (deliverer, url, policy, next) = (
+                deliverer.clone(),
+                url.to_owned(),
+                policy.clone(),
+                next.clone(),
+            );
             tokio::spawn(async move {
                 let mut samples = Vec::new();
                 loop {
@@ -92,23 +115,35 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let app = Router::new().route("/hook", post(|_body: Bytes| async { StatusCode::NO_CONTENT }));
+    let app = Router::new().route(
+        "/hook",
+        post(|_body: Bytes| async { StatusCode::NO_CONTENT }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let guard = NetworkGuard { allow_private: true, ..NetworkGuard::default() };
+    let guard = NetworkGuard {
+        allow_private: true,
+        ..NetworkGuard::default()
+    };
     let deliverer = Arc::new(Deliverer::new(guard).unwrap().with_max_in_flight(64));
     let policy = Policy {
         sign: true,
         secrets: vec![SigningSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()],
         ..Policy::default()
     };
-    let count: usize = std::env::var("BENCH_DELIVERIES").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let count: usize = std::env::var("BENCH_DELIVERIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(20_000);
 
     run(&deliverer, &url, &policy, 64, 2_000).await; // warm-up: connections, allocator
     println!("signed deliveries to a loopback axum receiver ({count} per run)");
-    println!("{:>9} {:>12} {:>9} {:>9} {:>13} {:>13}", "in flight", "deliveries/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99");
+    println!(
+        "{:>9} {:>12} {:>9} {:>9} {:>13} {:>13}",
+        "in flight", "deliveries/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99"
+    );
     for in_flight in [1, 64] {
         let (rate, latency, overhead) = run(&deliverer, &url, &policy, in_flight, count).await;
         println!(

@@ -33,7 +33,11 @@ impl Python {
             .unwrap_or_else(|e| panic!("cannot run `{python}` (set GUARDRAILS_PYTHON): {e}"));
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Python { child, stdin, stdout }
+        Python {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     /// Python's canonical dump of `value`, handed over in serde_json's (non-canonical) form.
@@ -66,7 +70,17 @@ fn text() -> impl Strategy<Value = String> {
         any::<String>(),
         "[ -~]{0,12}",
         proptest::collection::vec(
-            prop_oneof![Just('"'), Just('\\'), Just('\n'), Just('\u{7f}'), Just('\u{1}'), Just('é'), Just('😀'), Just('\u{2028}'), Just('\u{ffff}')],
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('\n'),
+                Just('\u{7f}'),
+                Just('\u{1}'),
+                Just('é'),
+                Just('😀'),
+                Just('\u{2028}'),
+                Just('\u{ffff}')
+            ],
             0..8
         )
         .prop_map(|chars| chars.into_iter().collect()),
@@ -85,7 +99,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            proptest::collection::vec((text(), inner), 0..6).prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
+            proptest::collection::vec((text(), inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
         ]
     })
 }
@@ -93,7 +108,10 @@ fn json_value() -> impl Strategy<Value = Value> {
 #[test]
 fn canonical_json_matches_python_on_generated_values() {
     let python = RefCell::new(Python::start());
-    let mut runner = TestRunner::new(Config { cases: 2000, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 2000,
+        ..Config::default()
+    });
     runner
         .run(&json_value(), |value| {
             let expected = python.borrow_mut().dumps(&value);

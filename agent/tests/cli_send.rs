@@ -32,14 +32,30 @@ fn stdout(output: &Output) -> String {
 #[tokio::test]
 async fn a_200_prints_one_attempt_and_a_summary_and_exits_0() {
     let receiver = Receiver::start(vec![]).await;
-    let output = send(&["--url", &receiver.url(), "--allow-private", "--task-id", "uid-42"], &[]).await;
+    let output = send(
+        &[
+            "--url",
+            &receiver.url(),
+            "--allow-private",
+            "--task-id",
+            "uid-42",
+        ],
+        &[],
+    )
+    .await;
 
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let text = stdout(&output);
     let lines: Vec<_> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("attempt 1 ") && lines[0].contains("succeeded HTTP 200"), "{text}");
-    assert!(lines[1].starts_with("succeeded: task.completed uid-42 to 127.0.0.1 after 1 attempt"), "{text}");
+    assert!(
+        lines[0].starts_with("attempt 1 ") && lines[0].contains("succeeded HTTP 200"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("succeeded: task.completed uid-42 to 127.0.0.1 after 1 attempt"),
+        "{text}"
+    );
     let body: Value = serde_json::from_slice(&receiver.received()[0].body).unwrap();
     assert_eq!(body["task"]["id"], "uid-42");
 }
@@ -47,10 +63,24 @@ async fn a_200_prints_one_attempt_and_a_summary_and_exits_0() {
 #[tokio::test]
 async fn json_output_has_a_line_per_attempt_and_a_summary() {
     let receiver = Receiver::start(vec![Reply::Status(503)]).await;
-    let output = send(&["--url", &receiver.url(), "--allow-private", "--event", "failed", "--json"], &[]).await;
+    let output = send(
+        &[
+            "--url",
+            &receiver.url(),
+            "--allow-private",
+            "--event",
+            "failed",
+            "--json",
+        ],
+        &[],
+    )
+    .await;
 
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let lines: Vec<Value> = stdout(&output).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["attempt"]["httpStatus"], 503);
     assert_eq!(lines[1]["attempt"]["outcome"], "succeeded");
@@ -63,21 +93,50 @@ async fn json_output_has_a_line_per_attempt_and_a_summary() {
 #[tokio::test]
 async fn the_secret_named_by_secret_env_signs_the_delivery() {
     let receiver = Receiver::start(vec![]).await;
-    let output = send(&["--url", &receiver.url(), "--allow-private", "--secret-env", "PARTNER_SECRET"], &[("PARTNER_SECRET", "p4rtner")]).await;
+    let output = send(
+        &[
+            "--url",
+            &receiver.url(),
+            "--allow-private",
+            "--secret-env",
+            "PARTNER_SECRET",
+        ],
+        &[("PARTNER_SECRET", "p4rtner")],
+    )
+    .await;
 
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let request = &receiver.received()[0];
     let verifier = Verifier::new(vec![SigningSecret::new("p4rtner").unwrap()]);
-    verifier.verify(&request.headers, &request.body, jiff::Timestamp::now()).unwrap();
-    assert!(!stdout(&output).contains("p4rtner") && !String::from_utf8_lossy(&output.stderr).contains("p4rtner"));
+    verifier
+        .verify(&request.headers, &request.body, jiff::Timestamp::now())
+        .unwrap();
+    assert!(
+        !stdout(&output).contains("p4rtner")
+            && !String::from_utf8_lossy(&output.stderr).contains("p4rtner")
+    );
 }
 
 #[tokio::test]
 async fn a_payload_file_becomes_the_result() {
     let receiver = Receiver::start(vec![]).await;
     let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), r#"{"status":"success","risk":{"overall_score":0.5}}"#).unwrap();
-    let output = send(&["--url", &receiver.url(), "--allow-private", "--payload", file.path().to_str().unwrap()], &[]).await;
+    std::fs::write(
+        file.path(),
+        r#"{"status":"success","risk":{"overall_score":0.5}}"#,
+    )
+    .unwrap();
+    let output = send(
+        &[
+            "--url",
+            &receiver.url(),
+            "--allow-private",
+            "--payload",
+            file.path().to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
 
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let body: Value = serde_json::from_slice(&receiver.received()[0].body).unwrap();
@@ -90,7 +149,13 @@ async fn a_400_exits_1() {
     let output = send(&["--url", &receiver.url(), "--allow-private"], &[]).await;
 
     assert_eq!(output.status.code(), Some(1));
-    assert!(stdout(&output).lines().last().unwrap().starts_with("failed:"));
+    assert!(
+        stdout(&output)
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("failed:")
+    );
 }
 
 #[tokio::test]
@@ -103,13 +168,33 @@ async fn loopback_without_allow_private_is_rejected_and_exits_1() {
     assert!(receiver.received().is_empty());
 }
 
+/// Arguments, extra environment and the message expected on stderr.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[tokio::test]
 async fn bad_usage_and_configuration_exit_2_with_a_clear_message() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 4] = [
+    let cases: [Case; 4] = [
         (&["--url", "ftp://partner.io/x"], &[], "scheme `ftp`"),
-        (&["--url", "https://partner.io/x", "--secret-env", "NOT_SET_ANYWHERE"], &[], "`NOT_SET_ANYWHERE` is not set"),
-        (&["--url", "https://partner.io/x"], &[("WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/99")], "10.0.0.0/99"),
-        (&["--url", "https://partner.io/x", "--event", "sideways"], &[], "invalid value 'sideways'"),
+        (
+            &[
+                "--url",
+                "https://partner.io/x",
+                "--secret-env",
+                "NOT_SET_ANYWHERE",
+            ],
+            &[],
+            "`NOT_SET_ANYWHERE` is not set",
+        ),
+        (
+            &["--url", "https://partner.io/x"],
+            &[("WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/99")],
+            "10.0.0.0/99",
+        ),
+        (
+            &["--url", "https://partner.io/x", "--event", "sideways"],
+            &[],
+            "invalid value 'sideways'",
+        ),
     ];
     for (args, env, message) in cases {
         let output = send(args, env).await;

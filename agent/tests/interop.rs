@@ -38,7 +38,11 @@ impl ExternalReceiver {
             .trim()
             .parse()
             .unwrap();
-        ExternalReceiver { _child: child, port, lines }
+        ExternalReceiver {
+            _child: child,
+            port,
+            lines,
+        }
     }
 
     fn url(&self) -> String {
@@ -46,7 +50,11 @@ impl ExternalReceiver {
     }
 
     async fn next_report(&mut self) -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line()).await.unwrap().unwrap().unwrap();
+        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         serde_json::from_str(&line).unwrap()
     }
 }
@@ -54,7 +62,9 @@ impl ExternalReceiver {
 /// The test Python, checked to have the Standard Webhooks reference library.
 fn python_with_standardwebhooks() -> String {
     let python = fixtures::python();
-    let found = std::process::Command::new(&python).args(["-c", "import standardwebhooks"]).status();
+    let found = std::process::Command::new(&python)
+        .args(["-c", "import standardwebhooks"])
+        .status();
     assert!(
         found.is_ok_and(|s| s.success()),
         "`{python}` cannot import `standardwebhooks`: run `pip install standardwebhooks` in a venv and set \
@@ -75,54 +85,120 @@ fn tricky_event() -> Event {
 }
 
 async fn deliver(url: &str, secrets: &[&str]) -> Outcome {
-    let guard = NetworkGuard { allow_private: true, ..NetworkGuard::default() };
-    let secrets = secrets.iter().map(|s| SigningSecret::new(*s).unwrap()).collect();
-    let policy = Policy { sign: true, secrets, ..Policy::default() };
+    let guard = NetworkGuard {
+        allow_private: true,
+        ..NetworkGuard::default()
+    };
+    let secrets = secrets
+        .iter()
+        .map(|s| SigningSecret::new(*s).unwrap())
+        .collect();
+    let policy = Policy {
+        sign: true,
+        secrets,
+        ..Policy::default()
+    };
     let delivery = Delivery::new(tricky_event(), url, policy).unwrap();
-    Deliverer::new(guard).unwrap().deliver(&delivery, Vec::new(), &()).await.unwrap().outcome
+    Deliverer::new(guard)
+        .unwrap()
+        .deliver(&delivery, Vec::new(), &())
+        .await
+        .unwrap()
+        .outcome
 }
 
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 #[tokio::test]
 async fn the_standard_webhooks_reference_library_accepts_our_signature() {
-    let mut receiver = ExternalReceiver::start(&python_with_standardwebhooks(), "receiver.py", WHSEC, "standard").await;
+    let mut receiver = ExternalReceiver::start(
+        &python_with_standardwebhooks(),
+        "receiver.py",
+        WHSEC,
+        "standard",
+    )
+    .await;
     assert_eq!(deliver(&receiver.url(), &[WHSEC]).await, Outcome::Succeeded);
     assert_eq!(receiver.next_report().await["verified"], "standard");
 }
 
 #[tokio::test]
 async fn the_reference_library_accepts_a_plain_secret_given_as_whsec_of_its_bytes() {
-    let mut receiver = ExternalReceiver::start(&python_with_standardwebhooks(), "receiver.py", "plain-secret", "standard").await;
-    assert_eq!(deliver(&receiver.url(), &["plain-secret"]).await, Outcome::Succeeded);
+    let mut receiver = ExternalReceiver::start(
+        &python_with_standardwebhooks(),
+        "receiver.py",
+        "plain-secret",
+        "standard",
+    )
+    .await;
+    assert_eq!(
+        deliver(&receiver.url(), &["plain-secret"]).await,
+        Outcome::Succeeded
+    );
     assert_eq!(receiver.next_report().await["event_type"], "task.completed");
 }
 
 #[tokio::test]
 async fn during_rotation_a_receiver_still_on_the_previous_secret_accepts() {
-    let mut receiver = ExternalReceiver::start(&python_with_standardwebhooks(), "receiver.py", "old-secret", "standard").await;
-    assert_eq!(deliver(&receiver.url(), &[WHSEC, "old-secret"]).await, Outcome::Succeeded);
+    let mut receiver = ExternalReceiver::start(
+        &python_with_standardwebhooks(),
+        "receiver.py",
+        "old-secret",
+        "standard",
+    )
+    .await;
+    assert_eq!(
+        deliver(&receiver.url(), &[WHSEC, "old-secret"]).await,
+        Outcome::Succeeded
+    );
     assert_eq!(receiver.next_report().await["verified"], "standard");
 }
 
 #[tokio::test]
 async fn a_receiver_recomputing_the_hmac_over_reserialised_json_accepts_x_guardrails_signature() {
-    let mut receiver = ExternalReceiver::start(&fixtures::python(), "receiver.py", "legacy-secret", "reserialised").await;
-    assert_eq!(deliver(&receiver.url(), &["legacy-secret"]).await, Outcome::Succeeded);
+    let mut receiver = ExternalReceiver::start(
+        &fixtures::python(),
+        "receiver.py",
+        "legacy-secret",
+        "reserialised",
+    )
+    .await;
+    assert_eq!(
+        deliver(&receiver.url(), &["legacy-secret"]).await,
+        Outcome::Succeeded
+    );
     assert_eq!(receiver.next_report().await["verified"], "reserialised");
 }
 
 #[tokio::test]
 async fn a_receiver_checking_the_raw_body_accepts_x_guardrails_signature() {
-    let mut receiver = ExternalReceiver::start(&fixtures::python(), "receiver.py", "raw-secret", "guardrails").await;
-    assert_eq!(deliver(&receiver.url(), &["raw-secret"]).await, Outcome::Succeeded);
+    let mut receiver = ExternalReceiver::start(
+        &fixtures::python(),
+        "receiver.py",
+        "raw-secret",
+        "guardrails",
+    )
+    .await;
+    assert_eq!(
+        deliver(&receiver.url(), &["raw-secret"]).await,
+        Outcome::Succeeded
+    );
     assert_eq!(receiver.next_report().await["verified"], "guardrails");
 }
 
 #[tokio::test]
 async fn a_receiver_with_another_secret_refuses_and_the_delivery_fails() {
-    let mut receiver = ExternalReceiver::start(&python_with_standardwebhooks(), "receiver.py", WHSEC, "standard").await;
-    assert_eq!(deliver(&receiver.url(), &["some-other-secret"]).await, Outcome::Failed);
+    let mut receiver = ExternalReceiver::start(
+        &python_with_standardwebhooks(),
+        "receiver.py",
+        WHSEC,
+        "standard",
+    )
+    .await;
+    assert_eq!(
+        deliver(&receiver.url(), &["some-other-secret"]).await,
+        Outcome::Failed
+    );
     assert!(receiver.next_report().await.get("rejected").is_some());
 }
 
@@ -135,7 +211,11 @@ async fn the_node_receiver_of_the_guide_accepts_our_signature() {
 
 #[tokio::test]
 async fn the_node_receiver_refuses_a_wrong_signature() {
-    let mut receiver = ExternalReceiver::start("node", "receiver.mjs", "node-secret", "standard").await;
-    assert_eq!(deliver(&receiver.url(), &["not-the-node-secret"]).await, Outcome::Failed);
+    let mut receiver =
+        ExternalReceiver::start("node", "receiver.mjs", "node-secret", "standard").await;
+    assert_eq!(
+        deliver(&receiver.url(), &["not-the-node-secret"]).await,
+        Outcome::Failed
+    );
     assert!(receiver.next_report().await.get("rejected").is_some());
 }
