@@ -1,0 +1,57 @@
+//! Where tasks live: in memory (standalone) or as AnalysisTasks in Kubernetes.
+
+use std::sync::Arc;
+
+use crate::kubernetes::KubernetesTasks;
+use crate::model::{Submission, SubmittedTask, TaskView};
+use crate::problem::ApiError;
+use crate::standalone::StandaloneTasks;
+
+/// The task store behind the async endpoints.
+#[derive(Clone)]
+pub enum Backend {
+    /// In memory, analysed and delivered in this process.
+    Standalone(Arc<StandaloneTasks>),
+    /// AnalysisTask resources, analysed by the operator and delivered by the agent.
+    Kubernetes(Arc<KubernetesTasks>),
+}
+
+impl Backend {
+    /// Creates a task for a validated submission.
+    pub async fn submit(&self, submission: Submission) -> Result<SubmittedTask, ApiError> {
+        match self {
+            Backend::Standalone(tasks) => tasks.submit(submission),
+            Backend::Kubernetes(tasks) => tasks.submit(submission).await,
+        }
+    }
+
+    /// The task with this id, or `None` if there is none.
+    pub async fn get(&self, task_id: &str) -> Result<Option<TaskView>, ApiError> {
+        match self {
+            Backend::Standalone(tasks) => Ok(tasks.get(task_id)),
+            Backend::Kubernetes(tasks) => tasks.get(task_id).await,
+        }
+    }
+
+    /// Why the backend cannot serve requests now, if it cannot.
+    pub fn not_ready(&self) -> Option<&'static str> {
+        match self {
+            Backend::Standalone(_) => None,
+            Backend::Kubernetes(tasks) if !tasks.cache().is_synced() => {
+                Some("the AnalysisTask cache has not synced with Kubernetes yet")
+            }
+            Backend::Kubernetes(tasks) if !tasks.cache().is_ready() => {
+                Some("the watch of AnalysisTasks is failing: Kubernetes is unreachable")
+            }
+            Backend::Kubernetes(_) => None,
+        }
+    }
+
+    /// A name for logs and metrics: `standalone` or `kubernetes`.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Backend::Standalone(_) => "standalone",
+            Backend::Kubernetes(_) => "kubernetes",
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Flags and environment of the `guardrails-api` binary (DESIGN §6, §7).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Default port of the REST API.
+pub const DEFAULT_PORT: u16 = 8000;
+
+/// REST API of Guardrails: submit texts for PII analysis as AnalysisTasks, read their outcome;
+/// with --standalone, the whole job in one process without Kubernetes.
+#[derive(Parser, Clone)]
+#[command(name = "guardrails-api", version, about)]
+#[group(id = "api")]
+pub struct Config {
+    /// Run without Kubernetes: tasks in memory, analysis and webhooks in this process.
+    #[arg(long, env = "GUARDRAILS_STANDALONE")]
+    pub standalone: bool,
+
+    /// Address to listen on [default: 0.0.0.0:8000; 127.0.0.1:8000 with --standalone].
+    #[arg(long, env = "LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// How clients authenticate: `api-key` (Authorization: Bearer) or `none` (local use only).
+    #[arg(long, env = "AUTH", value_enum, default_value = "api-key")]
+    pub auth: AuthMode,
+
+    /// File with the valid API keys, one per line (a mounted Secret); re-read when it changes.
+    #[arg(long, env = "API_KEYS_FILE")]
+    pub api_keys_file: Option<PathBuf>,
+
+    /// Comma-separated valid API keys (prefer --api-keys-file).
+    #[arg(long, env = "API_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub api_keys: Vec<String>,
+
+    /// Largest request body, in bytes (larger bodies get 413).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Longest text, in UTF-8 bytes (longer texts get 413).
+    #[arg(long, env = "MAX_TEXT_BYTES", default_value_t = 1_000_000)]
+    pub max_text_bytes: usize,
+
+    /// Namespace the AnalysisTasks are created in and read from (Kubernetes mode).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub namespace: String,
+
+    /// ttlSecondsAfterFinished of the tasks created [default: the operator's].
+    #[arg(long, env = "TASK_TTL_SECONDS")]
+    pub task_ttl_seconds: Option<i32>,
+
+    /// Analyses run at once [default: the number of CPUs].
+    #[arg(long, env = "ANALYSIS_WORKERS")]
+    pub analysis_workers: Option<usize>,
+
+    /// Standalone: analyses waiting or running before the async endpoint answers 503.
+    #[arg(long, env = "MAX_QUEUED_TASKS", default_value_t = 10_000)]
+    pub max_queued_tasks: usize,
+
+    /// Standalone: tasks remembered for GET; the oldest are forgotten first.
+    #[arg(long, env = "MAX_STORED_TASKS", default_value_t = 100_000)]
+    pub max_stored_tasks: usize,
+
+    /// Seconds to finish in-flight requests after SIGTERM or Ctrl-C.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
+
+    /// Log line format on stderr (level from RUST_LOG).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Webhook delivery settings (standalone delivers; both modes check webhook URLs with them).
+    #[command(flatten, next_help_heading = "Webhook delivery")]
+    pub delivery: guardrails_agent::Config,
+}
+
+/// How clients authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// A valid API key in `Authorization: Bearer <key>`.
+    ApiKey,
+    /// No authentication: for local use only.
+    None,
+}
+
+/// Format of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// The address to listen on, with the mode's default.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or_else(|| {
+            let ip = if self.standalone {
+                Ipv4Addr::LOCALHOST
+            } else {
+                Ipv4Addr::UNSPECIFIED
+            };
+            SocketAddr::from((ip, DEFAULT_PORT))
+        })
+    }
+
+    /// Analyses run at once.
+    pub fn workers(&self) -> usize {
+        self.analysis_workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::try_parse_from(std::iter::once("guardrails-api").chain(args.iter().copied()))
+            .unwrap()
+    }
+
+    #[test]
+    fn standalone_listens_on_loopback_by_default() {
+        assert_eq!(
+            parse(&["--standalone"]).listen_addr(),
+            "127.0.0.1:8000".parse().unwrap()
+        );
+        assert_eq!(parse(&[]).listen_addr(), "0.0.0.0:8000".parse().unwrap());
+        assert_eq!(
+            parse(&["--standalone", "--listen", "0.0.0.0:9"]).listen_addr(),
+            "0.0.0.0:9".parse().unwrap()
+        );
+    }
+
+    #[test]
+    fn api_keys_split_on_commas_and_auth_defaults_to_keys() {
+        let config = parse(&["--api-keys", "a,b"]);
+        assert_eq!(config.api_keys, ["a", "b"]);
+        assert_eq!(config.auth, AuthMode::ApiKey);
+        assert_eq!(parse(&["--auth", "none"]).auth, AuthMode::None);
+    }
+}

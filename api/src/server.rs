@@ -1,0 +1,238 @@
+//! The router with its middleware, the wiring of both modes, and graceful shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use guardrails_agent::{Deliverer, RateLimiter};
+use guardrails_crds::{AnalysisTask, WebhookEndpoint};
+use kube::Api;
+use kube::runtime::{WatchStreamExt, reflector, watcher};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{self, ApiKeys};
+use crate::backend::Backend;
+use crate::config::{AuthMode, Config};
+use crate::kubernetes::KubernetesTasks;
+use crate::metrics::{self, Metrics};
+use crate::routes::{self, AppState};
+use crate::standalone::StandaloneTasks;
+use crate::task_cache::TaskCache;
+use crate::webhook_url::WebhookRules;
+use crate::workers::Workers;
+use crate::{Error, Result};
+
+/// Header carrying the request id (generated when the client sends none).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The HTTP router: API routes behind `keys` (when set), operations routes open.
+pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize) -> Router {
+    let mut api = Router::new()
+        .route("/api/v1/analyze", post(routes::analyze))
+        .route("/api/v1/analyze/async", post(routes::analyze_async))
+        .route("/api/v1/tasks/{task_id}", get(routes::get_task));
+    if let Some(keys) = keys {
+        api = api.route_layer(from_fn_with_state(keys, auth::require_api_key));
+    }
+    let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
+    Router::new()
+        .merge(api)
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(routes::openapi))
+        .route_layer(from_fn_with_state(state.metrics.clone(), metrics::track))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    // NB: the span names method, path and request id only: no query, no body.
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let id = request
+                            .headers()
+                            .get(REQUEST_ID_HEADER)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default();
+                        tracing::info_span!("request", method = %request.method(),
+                            path = %request.uri().path(), request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id)),
+        )
+        .with_state(state)
+}
+
+/// Builds the application of `config`: its router, ready to serve.
+pub async fn build(config: &Config) -> Result<Router> {
+    let keys = match config.auth {
+        AuthMode::ApiKey => Some(Arc::new(ApiKeys::load(
+            config.api_keys_file.as_deref(),
+            &config.api_keys,
+        )?)),
+        AuthMode::None => None,
+    };
+    let workers = Workers::new(config.workers());
+    let guard = config.delivery.network_guard()?;
+    let policy = config.delivery.default_policy()?;
+    let mut rules = WebhookRules {
+        allowlist: policy.allowlist.clone(),
+        guard: guard.clone(),
+        endpoints: None,
+    };
+    let (backend, metrics) = if config.standalone {
+        let mut deliverer = Deliverer::new(guard)?;
+        if let Some(limiter) = rate_limiter(config).await? {
+            deliverer = deliverer.with_rate_limiter(limiter);
+        }
+        let delivery_metrics = deliverer.metrics().clone();
+        let metrics = Metrics::new(|registry| delivery_metrics.register(registry));
+        let tasks = StandaloneTasks::new(
+            workers.clone(),
+            Arc::new(deliverer),
+            policy,
+            config.max_queued_tasks,
+            config.max_stored_tasks,
+        );
+        (Backend::Standalone(tasks), metrics)
+    } else {
+        let client = kube::Client::try_default()
+            .await
+            .map_err(Error::Kubernetes)?;
+        let cache = TaskCache::new();
+        let task_api: Api<AnalysisTask> = Api::namespaced(client.clone(), &config.namespace);
+        tokio::spawn(cache.clone().run(task_api));
+        let endpoint_api: Api<WebhookEndpoint> = Api::namespaced(client.clone(), &config.namespace);
+        let (endpoints, writer) = reflector::store();
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            let stream = reflector(writer, watcher(endpoint_api, watcher::Config::default()))
+                .default_backoff();
+            stream.for_each(|_| std::future::ready(())).await;
+        });
+        rules.endpoints = Some(endpoints);
+        let tasks = KubernetesTasks::new(
+            client,
+            config.namespace.clone(),
+            cache,
+            config.task_ttl_seconds,
+        );
+        (Backend::Kubernetes(Arc::new(tasks)), Metrics::new(|_| {}))
+    };
+    let state = AppState {
+        backend,
+        workers,
+        rules: Arc::new(rules),
+        max_text_bytes: config.max_text_bytes,
+        metrics,
+    };
+    Ok(router(state, keys, config.max_body_bytes))
+}
+
+/// The rate limiter of standalone mode: on `REDIS_URL` when a limit is set and Redis answers.
+async fn rate_limiter(config: &Config) -> Result<Option<RateLimiter>> {
+    let Some(limiter) = config.delivery.rate_limiter()? else {
+        return Ok(None);
+    };
+    let url = config.delivery.redis_url();
+    if redis_answers(url).await {
+        tracing::info!(
+            per_minute = config.delivery.webhook_rate_limit_per_minute,
+            "webhook rate limit counted in Redis"
+        );
+        Ok(Some(limiter))
+    } else {
+        tracing::warn!(
+            "Redis does not answer at the configured REDIS_URL: the webhook rate limit is not \
+             enforced in this run"
+        );
+        Ok(None)
+    }
+}
+
+async fn redis_answers(url: &str) -> bool {
+    let ping = async {
+        let client = redis::Client::open(url).ok()?;
+        let mut connection = client.get_multiplexed_async_connection().await.ok()?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await
+            .ok()
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), ping).await,
+        Ok(Some(_))
+    )
+}
+
+/// Runs the api of `config` until SIGTERM or Ctrl-C, then drains in-flight requests.
+pub async fn run(config: Config) -> Result<()> {
+    if config.standalone {
+        tracing::warn!(
+            "standalone mode: tasks live in this process's memory only; nothing survives a restart"
+        );
+    }
+    if config.auth == AuthMode::None {
+        tracing::warn!(
+            "AUTHENTICATION IS OFF (--auth none): anyone who can reach this port can submit texts \
+             and read results; use it on your own machine only"
+        );
+    }
+    let app = build(&config).await?;
+    let addr = config.listen_addr();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(Error::Serve)?;
+    tracing::info!(address = %local, mode = if config.standalone { "standalone" } else { "kubernetes" },
+        "guardrails-api listening");
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(());
+    });
+    let drain_deadline = async move {
+        if stop_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server.into_future() => result.map_err(Error::Serve)?,
+        () = drain_deadline => tracing::warn!("in-flight requests did not finish within the grace period"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,87 @@
+//! The analysis worker pool: analyses run on blocking threads, at most `size` at once, so the
+//! async runtime keeps serving requests while CPU-bound work is done.
+
+use std::sync::Arc;
+
+use guardrails_analysis::{Analyzer, Options};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+/// Why an analysis produced no result.
+#[derive(Debug, thiserror::Error)]
+pub enum AnalysisFailure {
+    /// The analysis engine refused the request.
+    #[error("the analysis failed: {0}")]
+    Engine(String),
+    /// The analysis panicked or was cancelled (a bug; the log has it).
+    #[error("the analysis stopped unexpectedly")]
+    Crashed,
+}
+
+/// A pool of analysis workers sharing one compiled [`Analyzer`].
+#[derive(Clone)]
+pub struct Workers {
+    analyzer: Arc<Analyzer>,
+    permits: Arc<Semaphore>,
+    size: usize,
+}
+
+impl Workers {
+    /// A pool running at most `size` analyses at once (at least one).
+    pub fn new(size: usize) -> Self {
+        let size = size.max(1);
+        Self {
+            analyzer: Arc::new(Analyzer::new()),
+            permits: Arc::new(Semaphore::new(size)),
+            size,
+        }
+    }
+
+    /// How many analyses may run at once.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Analyses `text` and returns the `result` object of DESIGN §5.
+    pub async fn analyze(&self, text: String, options: Options) -> Result<Value, AnalysisFailure> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AnalysisFailure::Crashed)?;
+        let analyzer = self.analyzer.clone();
+        let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &options))
+            .await
+            .map_err(|_| AnalysisFailure::Crashed)?
+            .map_err(|e| AnalysisFailure::Engine(e.to_string()))?;
+        serde_json::to_value(&analysis).map_err(|_| AnalysisFailure::Crashed)
+    }
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers").field("size", &self.size).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guardrails_analysis::Framework;
+
+    #[tokio::test]
+    async fn an_analysis_returns_the_contract_result() {
+        let workers = Workers::new(2);
+        let options = Options {
+            frameworks: vec![Framework::PciDss],
+            ..Options::default()
+        };
+        let result = workers
+            .analyze("Card 4111 1111 1111 1111 on file.".into(), options)
+            .await
+            .unwrap();
+        assert_eq!(result["status"], "success");
+        assert_eq!(result["pii"]["entities"][0]["type"], "CREDIT_CARD");
+        assert_eq!(result["compliance"]["frameworks"][0], "PCI_DSS");
+    }
+}
