@@ -1,0 +1,19 @@
+//! `guardrails-operator`: reconciles Guardrails AnalysisTasks (see `--help`).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use guardrails_operator::{config::Config, controller, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    telemetry::init(config.log_format);
+    match controller::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "guardrails-operator failed");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
