@@ -39,7 +39,11 @@ pub(crate) fn keywords(words: &[&str]) -> regex::Regex {
 
 /// The text after keyword matches: from each match's end up to `len` bytes on, overlapping
 /// regions merged, as (byte offset, region).
-pub(crate) fn after_keywords<'t>(text: &'t str, keywords: &regex::Regex, len: usize) -> Vec<(usize, &'t str)> {
+pub(crate) fn after_keywords<'t>(
+    text: &'t str,
+    keywords: &regex::Regex,
+    len: usize,
+) -> Vec<(usize, &'t str)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
     for k in keywords.find_iter(text) {
         let end = k.end() + after(text, k.end(), len).len();
@@ -48,7 +52,10 @@ pub(crate) fn after_keywords<'t>(text: &'t str, keywords: &regex::Regex, len: us
             _ => regions.push((k.end(), end)),
         }
     }
-    regions.into_iter().map(|(from, to)| (from, &text[from..to])).collect()
+    regions
+        .into_iter()
+        .map(|(from, to)| (from, &text[from..to]))
+        .collect()
 }
 
 /// Whether `hay` contains any of `words` (lower-case ASCII), ignoring ASCII case.

@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::regions::NumericRegions;
 use super::{Candidate, NOT_PII_WORDS};
 use crate::context::{around, mentions, standalone_number};
 use crate::entity::EntityType;
@@ -32,9 +33,9 @@ impl Contact {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.phone.find_iter(text) {
-            if let Some(c) = phone(text, m.start(), m.as_str()) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
+        for (start, end) in regions.matches(&self.phone, text) {
+            if let Some(c) = phone(text, start, &text[start..end]) {
                 out.push(c);
             }
         }
@@ -105,7 +106,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        Contact::new().find(text, &mut out);
+        Contact::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .filter(|c| c.score >= MIN_SCORE)
             .map(|c| &text[c.start..c.end])

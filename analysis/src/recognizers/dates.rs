@@ -3,6 +3,7 @@
 use regex::Regex;
 
 use super::Candidate;
+use super::regions::NumericRegions;
 use crate::context::{around, mentions, standalone};
 use crate::entity::EntityType;
 
@@ -33,22 +34,22 @@ impl Dates {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.numeric.find_iter(text) {
-            if plausible_numeric(m.as_str())
-                && standalone(text, m.start(), m.end())
-                && !dotted_neighbour(text, m.start(), m.end())
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
+        for (start, end) in regions.matches(&self.numeric, text) {
+            if plausible_numeric(&text[start..end])
+                && standalone(text, start, end)
+                && !dotted_neighbour(text, start, end)
             {
-                out.push(scored(text, m.start(), m.end(), 0.85));
+                out.push(scored(text, start, end, 0.85));
             }
         }
-        for m in self.worded.find_iter(text) {
-            if standalone(text, m.start(), m.end()) {
-                out.push(scored(text, m.start(), m.end(), 0.85));
+        for (start, end) in regions.matches(&self.worded, text) {
+            if standalone(text, start, end) {
+                out.push(scored(text, start, end, 0.85));
             }
         }
-        for m in self.time.find_iter(text) {
-            let s = m.as_str();
+        for (start, end) in regions.matches(&self.time, text) {
+            let s = &text[start..end];
             let mut parts = s
                 .split(|c: char| !c.is_ascii_digit())
                 .filter(|p| !p.is_empty());
@@ -61,15 +62,10 @@ impl Dates {
                 } else {
                     hour < 24
                 };
-            let glued = text[..m.start()].ends_with([':', 'T']) || text[m.end()..].starts_with(':');
-            if valid && !glued && standalone(text, m.start(), m.end()) {
+            let glued = text[..start].ends_with([':', 'T']) || text[end..].starts_with(':');
+            if valid && !glued && standalone(text, start, end) {
                 let score = if meridiem || s.len() >= 8 { 0.7 } else { 0.55 };
-                out.push(Candidate::new(
-                    EntityType::DateTime,
-                    m.start(),
-                    m.end(),
-                    score,
-                ));
+                out.push(Candidate::new(EntityType::DateTime, start, end, score));
             }
         }
     }
@@ -114,7 +110,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        Dates::new().find(text, &mut out);
+        Dates::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter().map(|c| &text[c.start..c.end]).collect()
     }
 

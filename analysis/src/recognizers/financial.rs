@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::regions::NumericRegions;
 use super::{Candidate, NOT_PII_WORDS};
 use crate::context::{
     WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone, standalone_number,
@@ -49,14 +50,14 @@ impl Financial {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.card.find_iter(text) {
-            if let Some(c) = card(text, m.start(), m.end()) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
+        for (start, end) in regions.matches(&self.card, text) {
+            if let Some(c) = card(text, start, end) {
                 out.push(c);
             }
         }
-        for m in self.iban.find_iter(text) {
-            if let Some(c) = iban(text, m.start(), m.as_str()) {
+        for (start, end) in regions.matches(&self.iban, text) {
+            if let Some(c) = iban(text, start, &text[start..end]) {
                 out.push(c);
             }
         }
@@ -68,15 +69,15 @@ impl Financial {
                 }
             }
         }
-        for m in self.btc.find_iter(text) {
-            let s = m.as_str();
+        for (start, end) in regions.matches(&self.btc, text) {
+            let s = &text[start..end];
             let valid = if s.starts_with("bc1") || s.starts_with("BC1") {
                 validate::bech32(s)
             } else {
                 validate::base58check(s)
             };
-            if valid && standalone(text, m.start(), m.end()) {
-                out.push(Candidate::new(EntityType::Crypto, m.start(), m.end(), 1.0));
+            if valid && standalone(text, start, end) {
+                out.push(Candidate::new(EntityType::Crypto, start, end, 1.0));
             }
         }
     }
@@ -147,7 +148,7 @@ mod tests {
 
     fn types(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Financial::new().find(text, &mut out);
+        Financial::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .map(|c| (c.entity_type, &text[c.start..c.end]))
             .collect()

@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::regions::NumericRegions;
 use super::{Candidate, NOT_PII_WORDS};
 use crate::context::{
     WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone_number,
@@ -42,8 +43,8 @@ const DEA_WORDS: &[&str] = &[
 
 /// Finds US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, UK_NHS and MEDICAL_LICENSE.
 pub(crate) struct Government {
-    ssn: Regex,
-    nhs: Regex,
+    /// SSN / ITIN (3-2-4 digits) and NHS (3-3-4 digits) share one pattern and one pass.
+    ssn_nhs: Regex,
     passport: Regex,
     passport_words: Regex,
     license: Regex,
@@ -55,8 +56,7 @@ impl Government {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
         Government {
-            ssn: Regex::new(r"\d{3}[ \-.]?\d{2}[ \-.]?\d{4}").expect("ssn pattern"),
-            nhs: Regex::new(r"\d{3}[ \-]?\d{3}[ \-]?\d{4}").expect("nhs pattern"),
+            ssn_nhs: Regex::new(r"\d{3}[ \-.]?\d{2}\d?[ \-.]?\d{4}").expect("ssn and nhs pattern"),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
             passport_words: keywords(PASSPORT_WORDS),
             license_words: keywords(LICENSE_WORDS),
@@ -66,18 +66,18 @@ impl Government {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
-        for m in self.ssn.find_iter(text) {
-            if let Some(c) = ssn_or_itin(text, m.start(), m.end()) {
-                out.push(c);
-            }
-        }
-        for m in self.nhs.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            if !standalone_number(text, start, end) || !consistent_separators(m.as_str()) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
+        for (start, end) in regions.matches(&self.ssn_nhs, text) {
+            let s = &text[start..end];
+            if s.bytes().filter(u8::is_ascii_digit).count() == 9 {
+                out.extend(ssn_or_itin(text, start, end));
                 continue;
             }
-            if validate::nhs(&validate::digits(m.as_str())) {
+            if !standalone_number(text, start, end) || !consistent_separators(s) || s.contains('.')
+            {
+                continue;
+            }
+            if validate::nhs(&validate::digits(s)) {
                 let (before, after) = around(text, start, end);
                 let score = if mentions(before, NHS_WORDS) || mentions(after, NHS_WORDS) {
                     1.0
@@ -114,9 +114,8 @@ impl Government {
                 }
             }
         }
-        for m in self.dea.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            if !standalone_number(text, start, end) || !validate::dea(m.as_str()) {
+        for (start, end) in regions.matches(&self.dea, text) {
+            if !standalone_number(text, start, end) || !validate::dea(&text[start..end]) {
                 continue;
             }
             let (before, _) = around(text, start, end);
@@ -182,7 +181,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Government::new().find(text, &mut out);
+        Government::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .filter(|c| c.score >= MIN_SCORE)
             .map(|c| (c.entity_type, &text[c.start..c.end]))

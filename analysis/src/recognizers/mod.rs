@@ -11,6 +11,7 @@ mod gazetteer;
 mod government;
 mod names;
 mod network;
+mod regions;
 
 use crate::entity::EntityType;
 
@@ -76,12 +77,13 @@ impl Recognizers {
     /// The findings in `text`: non-overlapping, at or above [`MIN_SCORE`], sorted by start.
     pub(crate) fn detect(&self, text: &str) -> Vec<Candidate> {
         let mut found = Vec::new();
+        let regions = regions::NumericRegions::of(text);
         self.credentials.find(text, &mut found);
-        self.financial.find(text, &mut found);
-        self.government.find(text, &mut found);
-        self.network.find(text, &mut found);
-        self.contact.find(text, &mut found);
-        self.dates.find(text, &mut found);
+        self.financial.find(text, &regions, &mut found);
+        self.government.find(text, &regions, &mut found);
+        self.network.find(text, &regions, &mut found);
+        self.contact.find(text, &regions, &mut found);
+        self.dates.find(text, &regions, &mut found);
         self.names.find(text, &mut found);
         resolve(found)
     }

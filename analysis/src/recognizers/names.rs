@@ -337,46 +337,61 @@ fn ends_with_ignore_case(hay: &str, suffix: &str) -> bool {
         && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
 }
 
+/// The letter starting at byte `i`, if there is one, and its length in bytes.
+fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = *text.as_bytes().get(i)?;
+    if b < 0x80 {
+        return b.is_ascii_alphabetic().then_some((char::from(b), 1));
+    }
+    let c = text[i..].chars().next()?;
+    c.is_alphabetic().then_some((c, c.len_utf8()))
+}
+
 /// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
 fn tokenize(text: &str) -> Vec<Token> {
+    let bytes = text.as_bytes();
     let mut tokens: Vec<Token> = Vec::new();
-    let mut iter = text.char_indices().peekable();
-    while let Some((start, c)) = iter.next() {
-        if !c.is_alphabetic() {
-            continue;
-        }
-        let mut end = start + c.len_utf8();
-        let mut upper = 0usize;
-        let mut lower = 0usize;
-        let count = |ch: char, upper: &mut usize, lower: &mut usize| {
-            if ch.is_uppercase() {
-                *upper += 1;
-            } else if ch.is_lowercase() {
-                *lower += 1;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some((first, len)) = letter_at(text, i) else {
+            // NB: skip continuation bytes of non-letter characters cheaply.
+            i += 1;
+            while i < bytes.len() && !text.is_char_boundary(i) {
+                i += 1;
             }
+            continue;
         };
-        count(c, &mut upper, &mut lower);
-        while let Some(&(i, ch)) = iter.peek() {
-            if ch.is_alphabetic() {
-                count(ch, &mut upper, &mut lower);
-                end = i + ch.len_utf8();
-                iter.next();
-            } else if matches!(ch, '\'' | '’' | '-')
-                && text[i + ch.len_utf8()..].starts_with(char::is_alphabetic)
-            {
-                let rest = &text[i + ch.len_utf8()..];
-                if ch != '-'
-                    && (rest.starts_with('s') || rest.starts_with('S'))
-                    && !rest[1..].starts_with(char::is_alphabetic)
-                {
-                    break;
-                }
-                end = i + ch.len_utf8();
-                iter.next();
-            } else {
+        let start = i;
+        let (mut upper, mut lower) = (
+            usize::from(first.is_uppercase()),
+            usize::from(first.is_lowercase()),
+        );
+        i += len;
+        loop {
+            if let Some((c, len)) = letter_at(text, i) {
+                upper += usize::from(c.is_uppercase());
+                lower += usize::from(c.is_lowercase());
+                i += len;
+                continue;
+            }
+            let joiner = match bytes.get(i) {
+                Some(b'\'' | b'-') => 1,
+                Some(0xE2) if text[i..].starts_with('’') => 3,
+                _ => 0,
+            };
+            if joiner == 0 || letter_at(text, i + joiner).is_none() {
                 break;
             }
+            let rest = &text[i + joiner..];
+            let possessive = bytes[i] != b'-'
+                && (rest.starts_with('s') || rest.starts_with('S'))
+                && letter_at(rest, 1).is_none();
+            if possessive {
+                break;
+            }
+            i += joiner;
         }
+        let end = i;
         let gap = &text[tokens.last().map_or(0, |t| t.end)..start];
         let prev_initial_or_title = || {
             tokens.last().is_some_and(|t| {
@@ -387,7 +402,7 @@ fn tokenize(text: &str) -> Vec<Token> {
         };
         let joined = !tokens.is_empty() && (gap == " " || (gap == ". " && prev_initial_or_title()));
         let single_initial = upper == 1 && lower == 0 && text[end..].starts_with('.');
-        let capitalised = c.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
+        let capitalised = first.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
         tokens.push(Token {
             start,
             end,

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::Regex;
 
 use super::Candidate;
+use super::regions::NumericRegions;
 use crate::context::{around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
 
@@ -45,7 +46,7 @@ impl Network {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
         for m in self.email.find_iter(text) {
             let start = m.start() + m.as_str().bytes().take_while(|&b| b == b'.').count();
             if standalone(text, start, m.end()) {
@@ -78,9 +79,9 @@ impl Network {
             let score = if s.starts_with("www.") { 0.7 } else { 0.85 };
             out.push(Candidate::new(EntityType::Url, m.start(), end, score));
         }
-        for m in self.ipv4.find_iter(text) {
-            let (start, end) = (m.start(), m.end());
-            if !standalone_number(text, start, end) || m.as_str().parse::<Ipv4Addr>().is_err() {
+        for (start, end) in regions.matches(&self.ipv4, text) {
+            if !standalone_number(text, start, end) || text[start..end].parse::<Ipv4Addr>().is_err()
+            {
                 continue;
             }
             let (before_text, _) = around(text, start, end);
@@ -121,7 +122,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Network::new().find(text, &mut out);
+        Network::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .filter(|c| c.score >= MIN_SCORE)
             .map(|c| (c.entity_type, &text[c.start..c.end]))
