@@ -108,6 +108,20 @@ async fn run(
     (rate, latency, overhead)
 }
 
+/// CPU time this process has used (user + system), from `/proc/self/stat`.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map_or(0, |f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum());
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index].as_secs_f64() * 1000.0
@@ -145,9 +159,12 @@ async fn main() {
         "in flight", "deliveries/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99"
     );
     for in_flight in [1, 64] {
+        let cpu_before = cpu_time();
         let (rate, latency, overhead) = run(&deliverer, &url, &policy, in_flight, count).await;
+        // Sender and receiver together: the CPU one delivery costs this process.
+        let cpu_per_delivery = (cpu_time() - cpu_before).as_secs_f64() * 1e6 / count as f64;
         println!(
-            "{in_flight:>9} {rate:>12.0} {:>9.3} {:>9.3} {:>10.3} ms {:>10.3} ms",
+            "{in_flight:>9} {rate:>12.0} {:>9.3} {:>9.3} {:>10.3} ms {:>10.3} ms {cpu_per_delivery:>14.0}",
             percentile(&latency, 0.5),
             percentile(&latency, 0.99),
             percentile(&overhead, 0.5),
