@@ -119,12 +119,12 @@ async fn two_500s_then_200_take_three_attempts_one_and_two_seconds_apart_on_a_fa
         ]
     );
     assert!(
-        (1000..1500).contains(&gap_ms(&report, 1)),
+        (1000..2000).contains(&gap_ms(&report, 1)),
         "first gap {} ms",
         gap_ms(&report, 1)
     );
     assert!(
-        (2000..2500).contains(&gap_ms(&report, 2)),
+        (2000..3000).contains(&gap_ms(&report, 2)),
         "second gap {} ms",
         gap_ms(&report, 2)
     );
@@ -185,7 +185,7 @@ async fn a_400_fails_after_one_attempt() {
 async fn a_hanging_receiver_times_out_and_the_retry_succeeds() {
     let receiver = Receiver::start(vec![Reply::Hang(Duration::from_secs(5))]).await;
     let policy = Policy {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(1),
         ..Policy::default()
     };
     let (report, _) = deliver(&fast_deliverer(private_ok()), &receiver.url(), policy).await;
@@ -227,7 +227,7 @@ async fn a_429_with_retry_after_waits_that_long() {
     );
     assert_eq!(report.attempts[0].retry_after_seconds, Some(7));
     assert!(
-        (7000..7500).contains(&gap_ms(&report, 1)),
+        (7000..8000).contains(&gap_ms(&report, 1)),
         "gap {} ms",
         gap_ms(&report, 1)
     );
