@@ -24,8 +24,9 @@ pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Where attempts are reported: `started` before bytes leave, `finished` after every attempt.
 ///
-/// Attempts that send nothing (rejected, rate-limited) are only reported as finished. An error
-/// stops the delivery before the send (from `started`) or before the next attempt.
+/// Attempts stopped before the request (allowlist, IP-literal guard, rate limit) are only
+/// reported as finished. An error stops the delivery before the send (from `started`) or before
+/// the next attempt (from `finished`).
 pub trait AttemptSink: Send + Sync {
     /// Records an attempt about to send (its outcome is `in_progress`).
     fn started(
