@@ -8,6 +8,7 @@ use serde_json::Value;
 use std::process::Output;
 use tokio::process::Command;
 
+/// Runs `guardrails-agent send` with none of the test environment's agent variables, plus `env`.
 async fn send(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_guardrails-agent"));
     command.arg("send").args(args);
@@ -17,6 +18,8 @@ async fn send(args: &[&str], env: &[(&str, &str)]) -> Output {
         "WEBHOOK_RATE_LIMIT_PER_MINUTE",
         "WEBHOOK_ALLOW_PRIVATE_DESTINATIONS",
         "WEBHOOK_ALLOWED_CIDRS",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
         "RUST_LOG",
     ] {
         command.env_remove(name);
@@ -202,4 +205,54 @@ async fn bad_usage_and_configuration_exit_2_with_a_clear_message() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn the_rate_limiter_uses_redis_url_from_the_environment() {
+    let redis = fixtures::Redis::own();
+    let receiver = Receiver::start(vec![]).await;
+    let env = [
+        ("WEBHOOK_RATE_LIMIT_PER_MINUTE", "5"),
+        ("REDIS_URL", redis.url.as_str()),
+    ];
+    let output = send(&["--url", &receiver.url(), "--allow-private"], &env).await;
+
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let client = redis::Client::open(redis.url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("webhook_rate:127.0.0.1:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+}
+
+#[tokio::test]
+async fn without_redis_url_the_celery_broker_is_used_and_an_unreachable_one_fails_open() {
+    let receiver = Receiver::start(vec![]).await;
+    let closed = format!("redis://127.0.0.1:{}/0", fixtures::free_port());
+    let env = [
+        ("WEBHOOK_RATE_LIMIT_PER_MINUTE", "5"),
+        ("CELERY_BROKER_URL", closed.as_str()),
+    ];
+    let output = send(&["--url", &receiver.url(), "--allow-private"], &env).await;
+
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot reach Redis"));
+    assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn the_allowlist_from_the_environment_rejects_other_hosts() {
+    let receiver = Receiver::start(vec![]).await;
+    let output = send(
+        &["--url", &receiver.url(), "--allow-private"],
+        &[("ALLOWED_WEBHOOK_DOMAINS", "partner.io")],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("not in the webhook allowlist"));
+    assert!(receiver.received().is_empty());
 }
