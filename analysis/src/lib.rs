@@ -268,3 +268,43 @@ mod properties {
         }
     }
 }
+
+#[cfg(test)]
+mod hard_negatives {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(EntityType, String)> {
+        Analyzer::new()
+            .analyze(text, &Options::default())
+            .unwrap()
+            .pii
+            .entities
+            .into_iter()
+            .map(|e| (e.entity_type, e.value))
+            .collect()
+    }
+
+    #[test]
+    fn identifiers_that_only_look_like_pii_are_not_reported() {
+        let text = "ISBN 978-3-16-148410-0. Request id 550e8400-e29b-41d4-a716-446655440000. \
+                    Tracking 1Z999AA10123456784. Order #2125550198 shipped. \
+                    sha256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855. \
+                    commit 9fceb02d0ae598e95dc970b74767f19372d61af8. Upgrade to version 10.2.3.4 now. \
+                    Card 4111 1111 1111 1112 was declined. Invalid id 000-12-3456. Build 20231 passed.";
+        assert_eq!(found(text), vec![]);
+    }
+
+    #[test]
+    fn real_pii_next_to_look_alikes_is_still_reported() {
+        let text = "Order #2125550198: ship to Maria Garcia, call (212) 555-0198, SSN 536-22-1234.";
+        let types: Vec<EntityType> = found(text).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            types,
+            vec![
+                EntityType::Person,
+                EntityType::PhoneNumber,
+                EntityType::UsSsn
+            ]
+        );
+    }
+}

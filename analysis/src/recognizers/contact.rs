@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::regions::NumericRegions;
-use super::{Candidate, NOT_PII_WORDS};
+use super::{Candidate, labelled_not_pii};
 use crate::context::{around, mentions, standalone_number};
 use crate::entity::EntityType;
 
@@ -52,7 +52,7 @@ fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
             && balanced(s)
         {
             let (before, after) = around(text, start, end);
-            let score = if mentions(before, NOT_PII_WORDS) {
+            let score = if labelled_not_pii(text, start) {
                 base * 0.3
             } else if mentions(before, PHONE_WORDS) || mentions(after, PHONE_WORDS) {
                 base + 0.25

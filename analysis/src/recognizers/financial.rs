@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::regions::NumericRegions;
-use super::{Candidate, NOT_PII_WORDS};
+use super::{Candidate, labelled_not_pii};
 use crate::context::{
     WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone, standalone_number,
 };
@@ -132,7 +132,7 @@ fn account(text: &str, start: usize, end: usize) -> Option<Candidate> {
         return None;
     }
     let (before, _) = around(text, start, end);
-    if mentions(before, NOT_PII_WORDS) {
+    if labelled_not_pii(text, start) {
         return None;
     }
     let d = validate::digits(&text[start..end]);

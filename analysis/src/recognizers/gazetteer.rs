@@ -27,6 +27,8 @@ pub(crate) struct Gazetteer {
     last: HashSet<String>,
     places: HashMap<String, PlaceTier>,
     common: HashSet<String>,
+    /// Lower-case words that occur inside place names (`de`, `upon`, `al`).
+    connectors: HashSet<String>,
     /// The longest place name, in words.
     pub max_place_words: usize,
 }
@@ -42,6 +44,7 @@ impl Gazetteer {
     /// Parses the compiled-in lists.
     pub(crate) fn load() -> Self {
         let mut max_place_words = 1;
+        let mut connectors = HashSet::new();
         let places = PLACES
             .lines()
             .filter_map(|l| {
@@ -53,6 +56,11 @@ impl Gazetteer {
                     _ => PlaceTier::Town,
                 };
                 max_place_words = max_place_words.max(name.split(' ').count());
+                connectors.extend(
+                    name.split(' ')
+                        .filter(|w| w.starts_with(char::is_lowercase))
+                        .map(str::to_string),
+                );
                 Some((name.to_lowercase(), tier))
             })
             .collect();
@@ -61,6 +69,7 @@ impl Gazetteer {
             last: words(LAST_NAMES).collect(),
             places,
             common: words(COMMON_WORDS).chain(words(AMBIGUOUS_WORDS)).collect(),
+            connectors,
             max_place_words: max_place_words.min(6),
         }
     }
@@ -78,6 +87,11 @@ impl Gazetteer {
     /// Whether `lower` is a common word or one that usually is not a name when capitalised.
     pub(crate) fn is_common(&self, lower: &str) -> bool {
         self.common.contains(lower)
+    }
+
+    /// Whether `word` (as written) occurs in lower case inside some place name.
+    pub(crate) fn is_connector(&self, word: &str) -> bool {
+        self.connectors.contains(word)
     }
 
     /// The tier of the place called `lower`, if it is one.

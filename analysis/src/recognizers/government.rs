@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::regions::NumericRegions;
-use super::{Candidate, NOT_PII_WORDS};
+use super::{Candidate, labelled_not_pii};
 use crate::context::{
     WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone_number,
 };
@@ -121,7 +121,7 @@ impl Government {
             let (before, _) = around(text, start, end);
             let score = if mentions(before, DEA_WORDS) {
                 1.0
-            } else if mentions(before, NOT_PII_WORDS) {
+            } else if labelled_not_pii(text, start) {
                 0.2
             } else {
                 0.55
@@ -154,7 +154,7 @@ fn ssn_or_itin(text: &str, start: usize, end: usize) -> Option<Candidate> {
     let d = validate::digits(s);
     let separated = s.len() == 11;
     let (before, after) = around(text, start, end);
-    let negative = mentions(before, NOT_PII_WORDS);
+    let negative = labelled_not_pii(text, start);
     let (kind, words) = if validate::itin(&d) {
         (EntityType::UsItin, ITIN_WORDS)
     } else if validate::ssn(&d) {

@@ -24,6 +24,17 @@ pub(crate) const NOT_PII_WORDS: &[&str] = &[
     "uuid", "sha", "hash", "commit", "part no", "item", "case #", "release", "firmware", "model",
 ];
 
+/// How close before a number a [`NOT_PII_WORDS`] label must be to count.
+const LABEL_WINDOW: usize = 20;
+
+/// Whether the words right before `start` label a number as an order, ticket, version or similar.
+pub(crate) fn labelled_not_pii(text: &str, start: usize) -> bool {
+    crate::context::mentions(
+        crate::context::before(text, start, LABEL_WINDOW),
+        NOT_PII_WORDS,
+    )
+}
+
 /// A possible finding: byte offsets into the text, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Candidate {

@@ -270,7 +270,8 @@ impl Names {
         let mut found = None;
         for k in i..tokens.len().min(i + g.max_place_words) {
             if k > i {
-                if !tokens[k].joined {
+                let word = &text[tokens[k].start..tokens[k].end];
+                if !tokens[k].joined || !(tokens[k].capitalised || g.is_connector(word)) {
                     break;
                 }
                 key.push(' ');
