@@ -354,6 +354,43 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens: Vec<Token> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // NB: fast path for plain lower-case ASCII words, the bulk of prose. They matter only
+        // right after a kept token (place connectors such as `de`), so others are skipped.
+        if bytes[i].is_ascii_lowercase() {
+            let mut j = i + 1;
+            while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            let plain_end = bytes
+                .get(j)
+                .is_none_or(|&b| b < 0x80 && b != b'\'' && b != b'-');
+            if plain_end {
+                let adjacent = tokens
+                    .last()
+                    .is_some_and(|t| t.end + 1 == i && bytes[t.end] == b' ');
+                let after_capital = tokens
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .position(|t| t.capitalised)
+                    .is_some_and(|p| {
+                        tokens[tokens.len() - 1 - p..]
+                            .iter()
+                            .skip(1)
+                            .all(|t| !t.capitalised && t.joined)
+                    });
+                if adjacent && after_capital {
+                    tokens.push(Token {
+                        start: i,
+                        end: j,
+                        capitalised: false,
+                        joined: true,
+                    });
+                }
+                i = j;
+                continue;
+            }
+        }
         let Some((first, len)) = letter_at(text, i) else {
             // NB: skip continuation bytes of non-letter characters cheaply.
             i += 1;
