@@ -1,4 +1,5 @@
 //! Signed deliveries per second to a loopback receiver, 1 and 64 in flight, and engine overhead.
+//! The receiver (axum, `204`) is this same binary started again with `BENCH_ROLE=receiver`.
 //!
 //! Run: `cargo bench -p guardrails-agent --bench delivery`. Engine overhead is the time a delivery
 //! spends in the engine outside the HTTP exchange: building the event and its canonical body,
@@ -127,16 +128,69 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-#[tokio::main]
-async fn main() {
+/// Baseline without the engine: `count` bare reqwest POSTs of a fixed body, `in_flight` at once.
+async fn bare_reqwest(url: &str, in_flight: usize, count: usize) -> f64 {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let body = Event::completed("task-0", result()).body();
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..in_flight)
+        .map(|_| {
+            let (client, url, body, next) =
+                (client.clone(), url.to_owned(), body.clone(), next.clone());
+            tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < count {
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(response.status().is_success());
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Serves the receiver: prints its port, answers `204` to every POST on `/hook`.
+async fn serve_receiver() {
     let app = Router::new().route(
         "/hook",
         post(|_body: Bytes| async { StatusCode::NO_CONTENT }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    println!("{}", listener.local_addr().unwrap().port());
+    axum::serve(listener, app).await.unwrap();
+}
 
+/// Starts this binary again as the receiver, in its own process, and returns it with its URL.
+fn start_receiver() -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("BENCH_ROLE", "receiver")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    (child, format!("http://127.0.0.1:{}/hook", port.trim()))
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var("BENCH_ROLE").as_deref() == Ok("receiver") {
+        return serve_receiver().await;
+    }
+    // NB: the receiver runs in another process, so the CPU column is the sender's alone.
+    let (mut receiver, url) = start_receiver();
     let guard = NetworkGuard {
         allow_private: true,
         ..NetworkGuard::default()
@@ -153,22 +207,35 @@ async fn main() {
         .unwrap_or(20_000);
 
     run(&deliverer, &url, &policy, 64, 2_000).await; // warm-up: connections, allocator
-    println!("signed deliveries to a loopback axum receiver ({count} per run)");
+    println!("signed deliveries to a loopback axum receiver in another process ({count} per run)");
     println!(
-        "{:>9} {:>12} {:>9} {:>9} {:>13} {:>13}",
-        "in flight", "deliveries/s", "p50 ms", "p99 ms", "overhead p50", "overhead p99"
+        "{:>9} {:>12} {:>9} {:>9} {:>13} {:>13} {:>20}",
+        "in flight",
+        "deliveries/s",
+        "p50 ms",
+        "p99 ms",
+        "overhead p50",
+        "overhead p99",
+        "sender CPU µs/deliv."
     );
     for in_flight in [1, 64] {
         let cpu_before = cpu_time();
         let (rate, latency, overhead) = run(&deliverer, &url, &policy, in_flight, count).await;
-        // Sender and receiver together: the CPU one delivery costs this process.
         let cpu_per_delivery = (cpu_time() - cpu_before).as_secs_f64() * 1e6 / count as f64;
         println!(
-            "{in_flight:>9} {rate:>12.0} {:>9.3} {:>9.3} {:>10.3} ms {:>10.3} ms {cpu_per_delivery:>14.0}",
+            "{in_flight:>9} {rate:>12.0} {:>9.3} {:>9.3} {:>10.3} ms {:>10.3} ms {cpu_per_delivery:>20.0}",
             percentile(&latency, 0.5),
             percentile(&latency, 0.99),
             percentile(&overhead, 0.5),
             percentile(&overhead, 0.99)
         );
     }
+    let cpu_before = cpu_time();
+    let rate = bare_reqwest(&url, 64, count).await;
+    let cpu_per_request = (cpu_time() - cpu_before).as_secs_f64() * 1e6 / count as f64;
+    println!(
+        "baseline: bare reqwest POSTs without the engine, 64 in flight: {rate:.0}/s, {cpu_per_request:.0} µs sender CPU each"
+    );
+    receiver.kill().unwrap();
+    receiver.wait().unwrap();
 }
