@@ -80,42 +80,61 @@ fn write_number(out: &mut String, n: &Number) {
 
 /// Writes `f` as Python's `repr(float)`: shortest round-trip digits, exponent outside [1e-4, 1e16).
 fn write_float(out: &mut String, f: f64) {
-    if f.is_nan() {
-        out.push_str("NaN");
+    let Some(number) = Number::from_f64(f) else {
+        out.push_str(if f.is_nan() {
+            "NaN"
+        } else if f > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
         return;
-    }
-    if f.is_infinite() {
-        out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
-        return;
-    }
-    // Rust's `{:e}` gives the same shortest round-trip digits as Python's repr, e.g. "-1.25e-7".
-    let sci = format!("{f:e}");
-    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` always has an exponent");
-    let exponent: i32 = exponent.parse().expect("`{:e}` exponent is an integer");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", mantissa),
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // NB: serde_json's float output (ryu) breaks ties between equally short, equally close digit
+    // strings as Python does; Rust's `{:e}` can pick the other one (property test finding).
+    let text = number.to_string();
+    let (sign, text) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let exponent: i32 = exponent.parse().expect("ryu writes integer exponents");
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // Python's form: value = 0.DIGITS × 10^decpt, DIGITS without leading or trailing zeros.
+    let all_digits = format!("{int_part}{frac_part}");
+    let leading_zeros = all_digits.len() - all_digits.trim_start_matches('0').len();
+    let digits = all_digits.trim_matches('0');
+    let (digits, decpt) = if digits.is_empty() {
+        ("0", 1)
+    } else {
+        (
+            digits,
+            int_part.len() as i32 + exponent - leading_zeros as i32,
+        )
+    };
     out.push_str(sign);
-    // Python's decimal-point position: value = 0.DIGITS × 10^decpt.
-    let decpt = exponent + 1;
     if !(-4 < decpt && decpt <= 16) {
-        out.push_str(mantissa);
+        let (first, rest) = digits.split_at(1);
+        out.push_str(first);
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let shown = decpt - 1;
         let _ = write!(
             out,
             "e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.abs()
+            if shown < 0 { '-' } else { '+' },
+            shown.abs()
         );
     } else if decpt <= 0 {
         out.push_str("0.");
         out.extend(std::iter::repeat_n('0', decpt.unsigned_abs() as usize));
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         let decpt = decpt as usize;
         if digits.len() <= decpt {
-            out.push_str(&digits);
+            out.push_str(digits);
             out.extend(std::iter::repeat_n('0', decpt - digits.len()));
             out.push_str(".0");
         } else {
@@ -166,6 +185,11 @@ mod tests {
         assert_eq!(float(123.456), "123.456");
         assert_eq!(float(0.8734), "0.8734");
         assert_eq!(float(-2.5e-7), "-2.5e-07");
+        assert_eq!(float(0.0), "0.0");
+        assert_eq!(float(100.0), "100.0");
+        assert_eq!(float(1.2345678901234568e20), "1.2345678901234568e+20");
+        // A tie between two shortest forms: Python picks the even digit.
+        assert_eq!(float(-710885818870564.2), "-710885818870564.2");
     }
 
     #[test]

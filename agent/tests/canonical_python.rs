@@ -108,8 +108,13 @@ fn json_value() -> impl Strategy<Value = Value> {
 #[test]
 fn canonical_json_matches_python_on_generated_values() {
     let python = RefCell::new(Python::start());
+    // PROPTEST_CASES raises the count for a longer sweep.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3000);
     let mut runner = TestRunner::new(Config {
-        cases: 2000,
+        cases,
         ..Config::default()
     });
     runner
@@ -129,6 +134,7 @@ fn canonical_json_matches_python_on_known_hard_cases() {
         r#"["\u0000\u001f\u007f\u0080\u00ff\u2028\ud83d\ude00\"\\\/\b\f\n\r\t"]"#,
         r#"{"é":1,"e":2,"E":3,"😀":4,"\uffff":5,"":6}"#,
         r#"[18446744073709551615,-9223372036854775808,0,-0,1e2,100.0,0.0001,0.00001]"#,
+        r#"[-710885818870564.2,0.30000000000000004,2.5e-324,9007199254740993.0]"#,
     ];
     for case in cases {
         let value: Value = serde_json::from_str(case).unwrap();
