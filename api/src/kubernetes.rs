@@ -39,6 +39,9 @@ pub const CREATED_BY_LABEL: (&str, &str) = ("app.kubernetes.io/created-by", "gua
 /// How long a `GET` waits for the watch to bring a task it does not know yet.
 const CACHE_WAIT: Duration = Duration::from_millis(500);
 
+/// How long one call to the Kubernetes API may take before the client gets a 503.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Tasks as AnalysisTask resources in one namespace.
 pub struct KubernetesTasks {
     client: Client,
@@ -105,11 +108,11 @@ impl KubernetesTasks {
             },
             status: None,
         };
-        let created = self
-            .tasks()
-            .create(&PostParams::default(), &task)
-            .await
-            .map_err(|e| kubernetes_error("create the AnalysisTask", e))?;
+        let created = bounded(
+            "create the AnalysisTask",
+            self.tasks().create(&PostParams::default(), &task),
+        )
+        .await?;
         let uid =
             created.metadata.uid.clone().ok_or_else(|| {
                 ApiError::new(Code::Internal, "the API server gave the task no uid")
@@ -135,14 +138,16 @@ impl KubernetesTasks {
             )])),
             ..Secret::default()
         };
-        if let Err(err) = self.secrets().create(&PostParams::default(), &secret).await {
-            let problem = kubernetes_error("create the text Secret", err);
-            if let Err(cleanup) = self
-                .tasks()
-                .delete(&name, &DeleteParams::background())
-                .await
-            {
-                tracing::error!(task = %name, task_id = %uid, error = %cleanup,
+        let (secrets, post) = (self.secrets(), PostParams::default());
+        let created_secret = bounded("create the text Secret", secrets.create(&post, &secret));
+        if let Err(problem) = created_secret.await {
+            let (tasks, background) = (self.tasks(), DeleteParams::background());
+            let delete = bounded(
+                "delete the task whose Secret failed",
+                tasks.delete(&name, &background),
+            );
+            if let Err(cleanup) = delete.await {
+                tracing::error!(task = %name, task_id = %uid, error = %cleanup.detail,
                     "could not delete the task whose Secret failed; it will fail when its grace period ends");
             }
             return Err(problem);
@@ -186,10 +191,10 @@ impl KubernetesTasks {
     }
 
     async fn read_result(&self, secret_name: &str) -> Result<Option<Value>, ApiError> {
-        let secret = match self.secrets().get_opt(secret_name).await {
-            Ok(Some(secret)) => secret,
-            Ok(None) => return Ok(None),
-            Err(err) => return Err(kubernetes_error("read the result Secret", err)),
+        let secrets = self.secrets();
+        let Some(secret) = bounded("read the result Secret", secrets.get_opt(secret_name)).await?
+        else {
+            return Ok(None);
         };
         let data = secret.data.unwrap_or_default();
         // NB: a Secret with one key is read whatever the key's name, so a renamed key still works.
@@ -241,6 +246,23 @@ pub fn view_of(task: &AnalysisTask, task_id: &str) -> TaskView {
         result: None,
         error: status.error.clone(),
         webhook,
+    }
+}
+
+/// Runs a Kubernetes call with [`CALL_TIMEOUT`], mapping its failure with [`kubernetes_error`].
+async fn bounded<T>(
+    action: &str,
+    call: impl std::future::Future<Output = Result<T, kube::Error>>,
+) -> Result<T, ApiError> {
+    match tokio::time::timeout(CALL_TIMEOUT, call).await {
+        Ok(result) => result.map_err(|e| kubernetes_error(action, e)),
+        Err(_) => {
+            tracing::warn!("could not {action}: no answer within {CALL_TIMEOUT:?}");
+            Err(ApiError::new(
+                Code::Unavailable,
+                format!("could not {action}: Kubernetes did not answer in time; retry later"),
+            ))
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use kube::Api;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::auth::{self, ApiKeys};
 use crate::backend::Backend;
@@ -56,15 +56,17 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     // NB: the span names method, path and request id only: no query, no body.
-                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                        let id = request
-                            .headers()
-                            .get(REQUEST_ID_HEADER)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default();
-                        tracing::info_span!("request", method = %request.method(),
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request<_>| {
+                            let id = request
+                                .headers()
+                                .get(REQUEST_ID_HEADER)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default();
+                            tracing::info_span!("request", method = %request.method(),
                             path = %request.uri().path(), request_id = %id)
-                    }),
+                        })
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
@@ -104,9 +106,12 @@ pub async fn build(config: &Config) -> Result<Router> {
         );
         (Backend::Standalone(tasks), metrics)
     } else {
-        let client = kube::Client::try_default()
+        let mut kube_config = kube::Config::infer()
             .await
-            .map_err(Error::Kubernetes)?;
+            .map_err(|e| Error::Config(format!("cannot find a Kubernetes configuration: {e}")))?;
+        // NB: kube's default retries back off for minutes; a REST client gets a 503 instead.
+        kube_config.default_retry = false;
+        let client = kube::Client::try_from(kube_config).map_err(Error::Kubernetes)?;
         let cache = TaskCache::new();
         let task_api: Api<AnalysisTask> = Api::namespaced(client.clone(), &config.namespace);
         tokio::spawn(cache.clone().run(task_api));

@@ -160,7 +160,7 @@ impl StandaloneTasks {
                 Event::failed(task_id.clone(), error)
             }
         };
-        tracing::info!(task_id, status = ?self.get(&task_id).map(|v| v.status), "analysis finished");
+        tracing::info!(task_id, "analysis finished");
         let Some(webhook) = submission.webhook else {
             return;
         };
