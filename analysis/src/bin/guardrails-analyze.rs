@@ -27,7 +27,7 @@ struct Cli {
     #[arg(long, env = "GUARDRAILS_JSONL")]
     jsonl: bool,
     /// Pretty-print the result (ignored with `--jsonl`).
-    #[arg(long)]
+    #[arg(long, env = "GUARDRAILS_PRETTY")]
     pretty: bool,
 }
 
