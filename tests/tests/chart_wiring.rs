@@ -8,27 +8,25 @@ mod chart_kit;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
+    net::SocketAddr,
     process::Command,
+    time::Duration,
 };
 
 use chart_kit::*;
+use guardrails_e2e::kit::{BinarySpec, Probe, RunningBinary, TestCluster, wait_for};
 use k8s_openapi::api::{
     apps::v1::Deployment,
-    core::v1::{Secret, Service},
+    core::v1::{Container, Secret, Service},
 };
 
 // ---------------------------------------------------------------- probes and ports
 
 #[test]
 fn probes_hit_the_health_endpoints_on_the_port_each_binary_listens_on() {
-    for (objects, listen_var_port) in [(render(&[]), 8080), (production(), 8080)] {
-        let prefix = name(of_kind(&objects, "Deployment")[0])
-            .trim_end_matches("-api")
-            .trim_end_matches("-operator")
-            .trim_end_matches("-redis")
-            .to_owned();
+    for (objects, prefix) in [(render(&[]), "gr-guardrails"), (production(), "guardrails")] {
         let cases = [
-            ("operator", "operator", "GUARDRAILS_LISTEN", listen_var_port),
+            ("operator", "operator", "GUARDRAILS_LISTEN", 8080),
             ("operator", "agent", "GUARDRAILS_AGENT_LISTEN", 8081),
             ("api", "api", "LISTEN", 8000),
         ];
@@ -353,6 +351,143 @@ fn the_agent_sidecar_runs_a_subcommand_of_guardrails_agent_with_known_variables(
         "agent",
         &help_text("guardrails-agent", &[subcommand.as_str()]),
     );
+}
+
+// ---------------------------------------------------------------- the binaries run as configured
+
+/// The chart's literal environment of `c`, with the downward-API fields filled in for a test pod
+/// and `overrides` (listen addresses, namespaces, file paths) replacing the chart's values.
+fn chart_env(
+    c: &Container,
+    namespace: &str,
+    overrides: &[(&str, String)],
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (variable, value) in env(c) {
+        if let Some((_, v)) = overrides.iter().find(|(k, _)| *k == variable) {
+            out.push((variable, v.clone()));
+            continue;
+        }
+        let value = match value.as_str() {
+            "field:metadata.name" => format!("{}-0", c.name),
+            "field:metadata.namespace" => namespace.to_owned(),
+            v if v.starts_with("secret:") => panic!("{variable} needs a Secret; override it"),
+            v => v.to_owned(),
+        };
+        out.push((variable, value));
+    }
+    out
+}
+
+fn free_local_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+}
+
+fn probe_paths(c: &Container) -> Vec<String> {
+    [&c.liveness_probe, &c.readiness_probe]
+        .into_iter()
+        .map(|p| {
+            p.as_ref()
+                .and_then(|p| p.http_get.as_ref())
+                .and_then(|h| h.path.clone())
+                .expect("an HTTP probe with a path")
+        })
+        .collect()
+}
+
+/// Starts `binary` with `env` and waits until each of `paths` answers 200 on `addr`.
+async fn start_until_probes_pass(
+    binary: &str,
+    env: Vec<(String, String)>,
+    cluster: &TestCluster,
+    addr: SocketAddr,
+    paths: &[String],
+) -> RunningBinary {
+    let mut spec = BinarySpec::new(binary, binary).kubeconfig(cluster.kubeconfig_path());
+    for (k, v) in &env {
+        spec = spec.env(k, v.clone());
+    }
+    let process = RunningBinary::start(spec).await.unwrap();
+    let client = reqwest::Client::new();
+    for path in paths {
+        let url = format!("http://{addr}{path}");
+        wait_for(
+            &format!("{binary} to answer 200 on {path}"),
+            Duration::from_secs(120),
+            &[&process],
+            || async {
+                match client.get(&url).send().await {
+                    Ok(r) if r.status() == 200 => Probe::Ready(()),
+                    Ok(r) => Probe::Pending(format!("status {}", r.status())),
+                    Err(e) => Probe::Pending(e.to_string()),
+                }
+            },
+        )
+        .await
+        .unwrap();
+    }
+    process
+}
+
+#[tokio::test]
+async fn the_operator_configured_as_the_production_values_say_passes_its_probes() {
+    let cluster = TestCluster::start().await.unwrap();
+    let ns = cluster.namespace().to_owned();
+    let c = container(&production(), "guardrails-operator", "operator");
+    let addr = free_local_addr();
+    let env = chart_env(
+        &c,
+        &ns,
+        &[
+            ("GUARDRAILS_LISTEN", addr.to_string()),
+            ("GUARDRAILS_NAMESPACE", ns.clone()),
+            ("GUARDRAILS_LEASE_NAMESPACE", ns.clone()),
+        ],
+    );
+    let mut operator =
+        start_until_probes_pass("guardrails-operator", env, &cluster, addr, &probe_paths(&c)).await;
+    operator.stop(Duration::from_secs(10)).await.unwrap();
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_api_configured_as_the_production_values_say_passes_its_probes_and_takes_a_key() {
+    let cluster = TestCluster::start().await.unwrap();
+    let ns = cluster.namespace().to_owned();
+    let c = container(&production(), "guardrails-api", "api");
+    let keys = tempfile::tempdir().unwrap();
+    let keys_file = keys.path().join("keys");
+    std::fs::write(&keys_file, "chart-test-key-0123456789\n").unwrap();
+    let addr = free_local_addr();
+    let env = chart_env(
+        &c,
+        &ns,
+        &[
+            ("LISTEN", addr.to_string()),
+            ("API_KEYS_FILE", keys_file.display().to_string()),
+        ],
+    );
+    let mut api =
+        start_until_probes_pass("guardrails-api", env, &cluster, addr, &probe_paths(&c)).await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/api/v1/tasks/00000000-0000-0000-0000-000000000000");
+    let anonymous = client.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "{}", api.logs());
+    let with_key = client
+        .get(&url)
+        .bearer_auth("chart-test-key-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_key.status(),
+        404,
+        "the key from the mounted file is accepted"
+    );
+    api.stop(Duration::from_secs(10)).await.unwrap();
+    cluster.cleanup().await.unwrap();
 }
 
 // ---------------------------------------------------------------- a real API server accepts it
