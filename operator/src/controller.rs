@@ -343,7 +343,7 @@ async fn write_status(
     task: &AnalysisTask,
     status: &AnalysisTaskStatus,
 ) -> Result<()> {
-    let body = status::apply_body(status);
+    let body = status::apply_body(&task.name_any(), status);
     tasks
         .patch_status(
             &task.name_any(),

@@ -121,8 +121,9 @@ pub fn spec_changed(task: &AnalysisTask, now: Timestamp) -> AnalysisTaskStatus {
     status
 }
 
-/// The body of a server-side apply of `status`: only the operator's fields and conditions.
-pub fn apply_body(status: &AnalysisTaskStatus) -> serde_json::Value {
+/// The body of a server-side apply of `status` to the task `name`: only the operator's fields
+/// and conditions.
+pub fn apply_body(name: &str, status: &AnalysisTaskStatus) -> serde_json::Value {
     let mut own = status.clone();
     own.delivery = None;
     own.conditions
@@ -131,6 +132,7 @@ pub fn apply_body(status: &AnalysisTaskStatus) -> serde_json::Value {
     serde_json::json!({
         "apiVersion": crd.api_version,
         "kind": crd.kind,
+        "metadata": {"name": name},
         "status": own,
     })
 }
@@ -170,7 +172,7 @@ mod tests {
     #[test]
     fn the_running_patch_holds_only_operator_fields() {
         let task = TaskBuilder::new("t").build();
-        let body = apply_body(&running(&task, at(10)));
+        let body = apply_body("t", &running(&task, at(10)));
         assert_eq!(body["apiVersion"], "guardrails.io/v1alpha1");
         assert_eq!(body["kind"], "AnalysisTask");
         assert_eq!(body["status"]["phase"], "Running");
@@ -187,13 +189,16 @@ mod tests {
             .delivery(DeliveryPhase::Pending)
             .delivered_condition()
             .build();
-        let body = apply_body(&succeeded(
-            &task,
-            at(10),
-            ResultSummary::default(),
-            "t-result".into(),
-            at(20),
-        ));
+        let body = apply_body(
+            "t",
+            &succeeded(
+                &task,
+                at(10),
+                ResultSummary::default(),
+                "t-result".into(),
+                at(20),
+            ),
+        );
         assert!(body["status"].get("delivery").is_none(), "{body}");
         let types: Vec<_> = body["status"]["conditions"]
             .as_array()
