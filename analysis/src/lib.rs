@@ -14,6 +14,8 @@
 //!
 //! The CLI `guardrails-analyze` (in `src/bin`) reads text on stdin and prints the result.
 
+#![warn(missing_docs)]
+
 pub mod compliance;
 mod context;
 pub mod entity;

@@ -1,6 +1,6 @@
 //! Name and place lists compiled into the crate (sources and licences in the crate README).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 const FIRST_NAMES: &str = include_str!("../../data/first_names.txt");
 const LAST_NAMES: &str = include_str!("../../data/last_names.txt");
@@ -44,7 +44,7 @@ impl Gazetteer {
     /// Parses the compiled-in lists.
     pub(crate) fn load() -> Self {
         let mut max_place_words = 1;
-        let mut connectors = HashSet::new();
+        let mut connectors = HashSet::default();
         let places = PLACES
             .lines()
             .filter_map(|l| {

@@ -136,14 +136,15 @@ fn choose(cluster: &mut [Candidate], kept: &mut Vec<Candidate>) {
             .then(a.start.cmp(&b.start))
             .then(a.entity_type.cmp(&b.entity_type))
     });
-    let first = kept.len();
+    // NB: an interval map keeps this O(k log k) even for a long chain of overlapping candidates.
+    let mut taken = std::collections::BTreeMap::<usize, usize>::new();
     for c in cluster.iter() {
-        if kept[first..]
-            .iter()
-            .all(|k| k.end <= c.start || c.end <= k.start)
-        {
-            kept.push(*c);
+        let before = taken.range(..c.end).next_back();
+        if before.is_some_and(|(_, &end)| end > c.start) {
+            continue;
         }
+        taken.insert(c.start, c.end);
+        kept.push(*c);
     }
 }
 
