@@ -177,6 +177,7 @@ fn api_grants() -> BTreeSet<Grant> {
             "analysistasks",
             &["create", "get", "list", "watch", "delete"],
         ),
+        ("guardrails.io", "webhookendpoints", &["list", "watch"]),
         ("", "secrets", &["create", "get", "delete"]),
     ])
 }

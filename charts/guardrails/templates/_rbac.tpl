@@ -41,11 +41,14 @@ chart tests check that the rendered roles grant exactly these.
   verbs: ["create", "patch"]
 {{- end }}
 
-{{/* api: submits tasks (with their text in a Secret) and reads them back. */}}
+{{/* api: submits tasks (with their text in a Secret), reads them back, and checks webhook URLs against the namespace's WebhookEndpoints. */}}
 {{- define "guardrails.apiRules" -}}
 - apiGroups: ["guardrails.io"]
   resources: ["analysistasks"]
   verbs: ["create", "get", "list", "watch", "delete"]
+- apiGroups: ["guardrails.io"]
+  resources: ["webhookendpoints"]
+  verbs: ["list", "watch"]
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create", "get", "delete"]
