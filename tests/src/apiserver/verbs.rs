@@ -861,3 +861,183 @@ pub fn delete_collection(
         json!({"apiVersion": t.rt.api_version(&t.version), "kind": t.rt.list_kind, "metadata": {}, "items": deleted}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::registry::Registry;
+
+    fn crd() -> Value {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": "things.example.io"},
+            "spec": {"group": "example.io", "scope": "Namespaced",
+                "names": {"plural": "things", "kind": "Thing"},
+                "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                        "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+                        "status": {"type": "object", "properties": {"phase": {"type": "string"}}}
+                    }}}}]}
+        })
+    }
+
+    fn setup() -> (Store, Target) {
+        let mut store = Store::new(Registry::with_builtins(), 100);
+        let opts = WriteOptions {
+            manager: "test".into(),
+            ..WriteOptions::default()
+        };
+        let ns_target = |store: &Store, plural: &str, group: &str| Target {
+            rt: store.registry.find(group, "v1", plural).unwrap(),
+            version: "v1".into(),
+            namespace: String::new(),
+            name: None,
+            subresource: None,
+        };
+        let t = ns_target(&store, "namespaces", "");
+        create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "ns"}}),
+            &opts,
+            None,
+        )
+        .unwrap();
+        let t = ns_target(&store, "customresourcedefinitions", "apiextensions.k8s.io");
+        create(&mut store, &t, crd(), &opts, None).unwrap();
+        let things = Target {
+            rt: store.registry.find("example.io", "v1", "things").unwrap(),
+            version: "v1".into(),
+            namespace: "ns".into(),
+            name: None,
+            subresource: None,
+        };
+        (store, things)
+    }
+
+    fn opts() -> WriteOptions {
+        WriteOptions {
+            manager: "test".into(),
+            ..WriteOptions::default()
+        }
+    }
+
+    fn named(t: &Target, name: &str, sub: Option<&str>) -> Target {
+        Target {
+            name: Some(name.into()),
+            subresource: sub.map(str::to_string),
+            ..t.clone()
+        }
+    }
+
+    #[test]
+    fn creation_stamps_metadata_and_drops_status() {
+        let (mut store, t) = setup();
+        let obj = create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "a"}, "spec": {"size": 1}, "status": {"phase": "X"}}),
+            &opts(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(obj["metadata"]["generation"], 1);
+        assert_eq!(obj["metadata"]["namespace"], "ns");
+        assert!(obj["metadata"]["uid"].is_string());
+        assert!(obj.get("status").is_none());
+    }
+
+    #[test]
+    fn creating_in_a_missing_namespace_is_not_found() {
+        let (mut store, mut t) = setup();
+        t.namespace = "nowhere".into();
+        let err = create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "a"}}),
+            &opts(),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (404, "namespaces \"nowhere\" not found")
+        );
+    }
+
+    #[test]
+    fn a_status_patch_keeps_the_spec_and_the_generation() {
+        let (mut store, t) = setup();
+        create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "a"}, "spec": {"size": 1}}),
+            &opts(),
+            None,
+        )
+        .unwrap();
+        let body = br#"{"spec": {"size": 7}, "status": {"phase": "Running"}}"#;
+        let obj = patch(
+            &mut store,
+            &named(&t, "a", Some("status")),
+            PatchKind::Merge,
+            body,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(
+            (obj["spec"]["size"].clone(), obj["status"]["phase"].clone()),
+            (json!(1), json!("Running"))
+        );
+        assert_eq!(obj["metadata"]["generation"], 1);
+    }
+
+    #[test]
+    fn an_update_without_a_resource_version_is_invalid_for_custom_resources() {
+        let (mut store, t) = setup();
+        create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "a"}}),
+            &opts(),
+            None,
+        )
+        .unwrap();
+        let err = update(
+            &mut store,
+            &named(&t, "a", None),
+            json!({"metadata": {"name": "a"}, "spec": {"size": 2}}),
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422);
+    }
+
+    #[test]
+    fn a_dry_run_create_stores_nothing() {
+        let (mut store, t) = setup();
+        let dry = WriteOptions {
+            dry_run: true,
+            ..opts()
+        };
+        create(
+            &mut store,
+            &t,
+            json!({"metadata": {"name": "a"}}),
+            &dry,
+            None,
+        )
+        .unwrap();
+        assert_eq!(get(&store, &named(&t, "a", None)).unwrap_err().code, 404);
+    }
+
+    #[test]
+    fn a_continue_token_that_is_not_ours_is_a_bad_request() {
+        let (store, t) = setup();
+        let q = ListQuery {
+            continue_token: Some("not-base64!".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(list(&store, &t, &q).unwrap_err().code, 400);
+    }
+}

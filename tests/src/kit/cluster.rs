@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::{
     Error,
     apiserver::{TestServer, client_from_kubeconfig},
-    kit::wait::wait_for_object,
+    kit::{BinarySpec, wait::wait_for_object},
     manifests,
 };
 
@@ -91,6 +91,11 @@ impl TestCluster {
     /// The kubeconfig to give the binaries.
     pub fn kubeconfig_path(&self) -> &Path {
         &self.kubeconfig
+    }
+
+    /// A spec for a workspace binary already pointed at this cluster (`KUBECONFIG`).
+    pub fn binary(&self, name: &str, package: &str) -> BinarySpec {
+        BinarySpec::new(name, package).kubeconfig(&self.kubeconfig)
     }
 
     /// The test server, when not running against a real cluster (for faults and compaction).

@@ -14,7 +14,7 @@ pub mod redis;
 pub mod wait;
 
 pub use cluster::TestCluster;
-pub use process::{BinarySpec, RunningBinary};
+pub use process::{BinarySpec, RunningBinary, free_local_addr};
 pub use receiver::{ReceivedRequest, Reply, WebhookReceiver};
 pub use redis::RedisServer;
 pub use wait::{Probe, wait_for, wait_for_deletion, wait_for_object};

@@ -77,6 +77,11 @@ impl BinarySpec {
     }
 }
 
+/// A free address on 127.0.0.1 for a binary's `--listen` flag.
+pub fn free_local_addr() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
 /// The environment variable that overrides where `name` is found, e.g. `GUARDRAILS_E2E_BIN_GUARDRAILS_AGENT`.
 pub fn override_variable(name: &str) -> String {
     format!(
