@@ -1,9 +1,11 @@
 //! The analysis result: exactly the `result` object of the product contract (DESIGN §5).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::compliance::Compliance;
-use crate::entity::Entity;
+use crate::entity::{Entity, EntityType};
 use crate::risk::Risk;
 
 /// The outcome of an analysis.
@@ -20,6 +22,17 @@ pub struct Analysis {
     /// The text with every finding redacted, when redaction was requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redacted_text: Option<String>,
+}
+
+impl Analysis {
+    /// How many entities of each type were detected (no values: safe for status and metrics).
+    pub fn counts_by_type(&self) -> BTreeMap<EntityType, usize> {
+        let mut counts = BTreeMap::new();
+        for e in &self.pii.entities {
+            *counts.entry(e.entity_type).or_insert(0) += 1;
+        }
+        counts
+    }
 }
 
 /// The status of an analysis result.
@@ -72,6 +85,20 @@ mod tests {
         assert_eq!(json, expected);
         let back: crate::Analysis = serde_json::from_value(json).unwrap();
         assert_eq!(back, a);
+    }
+
+    #[test]
+    fn counts_by_type_tally_the_entities() {
+        let a = Analyzer::new()
+            .analyze(
+                "SSN 536-22-1234 and 078-05-1120 (a sample)? mail a@b.io",
+                &Options::default(),
+            )
+            .unwrap();
+        let counts = a.counts_by_type();
+        assert_eq!(counts.get(&crate::EntityType::UsSsn), Some(&1));
+        assert_eq!(counts.get(&crate::EntityType::EmailAddress), Some(&1));
+        assert_eq!(counts.values().sum::<usize>(), a.pii.detected);
     }
 
     #[test]
