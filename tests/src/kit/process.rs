@@ -137,10 +137,15 @@ pub fn locate_binary(name: &str, package: &str) -> Result<PathBuf, Error> {
         .output()
         .map_err(|e| err(format!("cannot run cargo build: {e}")))?;
     if !out.status.success() {
-        return Err(err(format!(
-            "cargo build failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| {
+                !l.trim_start().starts_with("Compiling")
+                    && !l.trim_start().starts_with("Downloaded")
+            })
+            .collect();
+        return Err(err(format!("cargo build failed:\n{}", errors.join("\n"))));
     }
     if candidate.is_file() {
         Ok(candidate)
