@@ -1,13 +1,13 @@
 //! Redaction: the text with every finding replaced.
 
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::recognizers::Candidate;
 
-/// How findings are replaced in the redacted text.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// How findings are replaced in the redacted text (deserialisable, never serialised: it may hold a key).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "strategy")]
 pub enum Redaction {
     /// `<TYPE>`, e.g. `<US_SSN>` (the default).
@@ -112,6 +112,17 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.starts_with("SSN <US_SSN:") && !a.contains("536"));
+    }
+
+    #[test]
+    fn strategies_deserialise_from_json() {
+        let hash: Redaction = serde_json::from_str(r#"{"strategy":"hash","key":"k"}"#).unwrap();
+        assert_eq!(hash, Redaction::Hash { key: "k".into() });
+        assert_eq!(
+            serde_json::from_str::<Redaction>(r#"{"strategy":"mask"}"#).unwrap(),
+            Redaction::Mask
+        );
+        assert!(serde_json::from_str::<Redaction>(r#"{"strategy":"shred"}"#).is_err());
     }
 
     #[test]
