@@ -10,72 +10,13 @@
 #[allow(dead_code)]
 mod cpu_time;
 
+#[path = "../eval/score.rs"]
+mod score;
+
 use std::collections::BTreeMap;
 
 use guardrails_analysis::{Analyzer, Options};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-struct Record {
-    text: String,
-    spans: Vec<Span>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Span {
-    #[serde(rename = "type")]
-    entity_type: String,
-    start: usize,
-    end: usize,
-}
-
-#[derive(Default)]
-struct Counts {
-    gold: usize,
-    predicted: usize,
-    exact: usize,
-    overlap: usize,
-}
-
-fn matches(gold: &[Span], predicted: &[Span], exact: bool) -> usize {
-    let mut used = vec![false; gold.len()];
-    let mut hits = 0;
-    for p in predicted {
-        let hit = gold.iter().enumerate().position(|(i, g)| {
-            !used[i]
-                && g.entity_type == p.entity_type
-                && if exact {
-                    g.start == p.start && g.end == p.end
-                } else {
-                    g.start < p.end && p.start < g.end
-                }
-        });
-        if let Some(i) = hit {
-            used[i] = true;
-            hits += 1;
-        }
-    }
-    hits
-}
-
-fn f1(tp: usize, predicted: usize, gold: usize) -> (f64, f64, f64) {
-    let p = if predicted == 0 {
-        0.0
-    } else {
-        tp as f64 / predicted as f64
-    };
-    let r = if gold == 0 {
-        0.0
-    } else {
-        tp as f64 / gold as f64
-    };
-    let f = if p + r == 0.0 {
-        0.0
-    } else {
-        2.0 * p * r / (p + r)
-    };
-    (p, r, f)
-}
+use score::{Counts, Record, Span, f1, matches};
 
 fn main() {
     let path = std::env::args()
