@@ -14,11 +14,16 @@ use std::{
 };
 
 use chart_kit::*;
-use guardrails_e2e::kit::{BinarySpec, Probe, RunningBinary, TestCluster, wait_for};
+use guardrails_e2e::{
+    apiserver::faults::Fault,
+    kit::{BinarySpec, Probe, RunningBinary, TestCluster, wait_for},
+};
 use k8s_openapi::api::{
     apps::v1::Deployment,
     core::v1::{Container, Secret, Service},
 };
+use kube::api::{DynamicObject, PostParams};
+use serde_json::json;
 
 // ---------------------------------------------------------------- probes and ports
 
@@ -431,23 +436,152 @@ async fn start_until_probes_pass(
     process
 }
 
+/// The metric families the dashboard queries whose names start with `prefix`, as their
+/// `# TYPE` names (without `_total`, `_bucket`, `_sum`, `_count`).
+fn dashboard_metrics(prefix: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(chart_dir().join("dashboards/guardrails.json")).unwrap();
+    let pattern = regex::Regex::new(r"guardrails_[a-z_]+").unwrap();
+    pattern
+        .find_iter(&text)
+        .map(|m| m.as_str())
+        .filter(|n| n.starts_with(prefix))
+        .map(|n| {
+            ["_total", "_bucket", "_sum", "_count"]
+                .iter()
+                .fold(n, |n, suffix| n.strip_suffix(suffix).unwrap_or(n))
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Waits until the binary serving `/metrics` on `addr` exports every family in `wanted`.
+async fn wait_for_metrics(addr: SocketAddr, wanted: BTreeSet<String>, process: &RunningBinary) {
+    assert!(
+        !wanted.is_empty(),
+        "the dashboard queries none of these metrics"
+    );
+    let url = format!("http://{addr}/metrics");
+    wait_for(
+        "every metric family the dashboard queries on /metrics",
+        Duration::from_secs(90),
+        &[process],
+        || async {
+            let Ok(response) = reqwest::get(&url).await.and_then(|r| r.error_for_status()) else {
+                return Probe::Pending("no answer".into());
+            };
+            let text = response.text().await.unwrap_or_default();
+            let exported: BTreeSet<String> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix("# TYPE "))
+                .filter_map(|l| l.split_whitespace().next())
+                .map(str::to_owned)
+                .collect();
+            let missing: Vec<_> = wanted.difference(&exported).collect();
+            if missing.is_empty() {
+                Probe::Ready(())
+            } else {
+                Probe::Pending(format!("missing {missing:?}; exported {exported:?}"))
+            }
+        },
+    )
+    .await
+    .unwrap();
+}
+
+fn task(name: &str, spec: serde_json::Value) -> DynamicObject {
+    serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1",
+        "kind": "AnalysisTask",
+        "metadata": {"name": name},
+        "spec": spec,
+    }))
+    .unwrap()
+}
+
+/// The operator's environment from the production values, in the test namespace.
+fn operator_env(
+    ns: &str,
+    addr: SocketAddr,
+    more: &[(&str, String)],
+) -> (Container, Vec<(String, String)>) {
+    let c = container(&production(), "guardrails-operator", "operator");
+    let mut overrides = vec![
+        ("GUARDRAILS_LISTEN", addr.to_string()),
+        ("GUARDRAILS_NAMESPACE", ns.to_owned()),
+        ("GUARDRAILS_LEASE_NAMESPACE", ns.to_owned()),
+    ];
+    overrides.extend(more.iter().cloned());
+    let env = chart_env(&c, ns, &overrides);
+    (c, env)
+}
+
 #[tokio::test]
 async fn the_operator_configured_as_the_production_values_say_passes_its_probes() {
     let cluster = TestCluster::start().await.unwrap();
     let ns = cluster.namespace().to_owned();
-    let c = container(&production(), "guardrails-operator", "operator");
     let addr = free_local_addr();
-    let env = chart_env(
-        &c,
+    let (c, env) = operator_env(&ns, addr, &[]);
+    assert_eq!(
+        env.iter()
+            .find(|(k, _)| k == "GUARDRAILS_LEADER_ELECTION")
+            .map(|(_, v)| v.as_str()),
+        Some("true")
+    );
+    let mut operator =
+        start_until_probes_pass("guardrails-operator", env, &cluster, addr, &probe_paths(&c)).await;
+    operator.stop(Duration::from_secs(10)).await.unwrap();
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_operator_exports_every_metric_the_dashboard_queries() {
+    let cluster = TestCluster::start().await.unwrap();
+    let ns = cluster.namespace().to_owned();
+    let addr = free_local_addr();
+    // NB: leader election off: the test server refuses kube-lease-manager's apply patches that
+    // carry no metadata.name ("the name of the object does not match the name on the URL"),
+    // so with it on the operator would stand by forever here and never reconcile.
+    let (c, env) = operator_env(
         &ns,
+        addr,
         &[
-            ("GUARDRAILS_LISTEN", addr.to_string()),
-            ("GUARDRAILS_NAMESPACE", ns.clone()),
-            ("GUARDRAILS_LEASE_NAMESPACE", ns.clone()),
+            ("GUARDRAILS_TEXT_SECRET_GRACE", "1s".into()),
+            ("GUARDRAILS_LEADER_ELECTION", "false".into()),
         ],
     );
     let mut operator =
         start_until_probes_pass("guardrails-operator", env, &cluster, addr, &probe_paths(&c)).await;
+
+    // One task succeeds, one fails (its Secret never appears), one status write fails once:
+    // every labelled family the dashboard queries then has a sample.
+    let mut wanted = dashboard_metrics("guardrails_operator_");
+    match cluster.test_server() {
+        Some(server) => server.inject(
+            Fault::respond(500)
+                .on_method("PATCH")
+                .on_path_containing("/status")
+                .times(1),
+        ),
+        // NB: only the test server can make a reconcile fail on purpose.
+        None => {
+            wanted.remove("guardrails_operator_reconcile_errors");
+        }
+    }
+    let tasks = cluster
+        .api_for("guardrails.io", "v1alpha1", "AnalysisTask")
+        .await
+        .unwrap();
+    let secret_ref = json!({"secretKeyRef": {"name": "never-created", "key": "text"}});
+    for (name, spec) in [
+        ("succeeds", json!({"text": "Call Jane Doe at 555-0100"})),
+        ("fails", json!({"textFrom": secret_ref})),
+    ] {
+        tasks
+            .create(&PostParams::default(), &task(name, spec))
+            .await
+            .unwrap();
+    }
+    wait_for_metrics(addr, wanted, &operator).await;
     operator.stop(Duration::from_secs(10)).await.unwrap();
     cluster.cleanup().await.unwrap();
 }
@@ -486,6 +620,7 @@ async fn the_api_configured_as_the_production_values_say_passes_its_probes_and_t
         404,
         "the key from the mounted file is accepted"
     );
+    wait_for_metrics(addr, dashboard_metrics("guardrails_api_"), &api).await;
     api.stop(Duration::from_secs(10)).await.unwrap();
     cluster.cleanup().await.unwrap();
 }
