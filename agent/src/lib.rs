@@ -15,7 +15,8 @@
 //! - [`clock`]: wall time, injectable for tests;
 //! - [`metrics`]: Prometheus counters of attempts and of rate-limiter failures;
 //! - [`config`]: the environment configuration of DESIGN §6;
-//! - [`send`]: the `guardrails-agent send` command.
+//! - [`send`]: the `guardrails-agent send` command;
+//! - [`sidecar`]: the `guardrails-agent run` sidecar (the only Kubernetes-aware module).
 
 pub mod allowlist;
 pub mod attempt;
@@ -29,6 +30,7 @@ pub mod metrics;
 pub mod policy;
 pub mod rate_limit;
 pub mod send;
+pub mod sidecar;
 pub mod signing;
 pub mod ssrf;
 
@@ -89,6 +91,12 @@ pub enum Error {
     /// No signature of a received webhook matches any of the secrets.
     #[error("no webhook signature matches")]
     SignatureMismatch,
+    /// A call to the Kubernetes API failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// Leader election on the agent's Lease failed.
+    #[error("leader election: {0}")]
+    Lease(String),
 }
 
 impl Error {
@@ -108,6 +116,8 @@ impl Error {
             Error::MissingHeader(_) => "missing_header",
             Error::TimestampOutOfTolerance(_) => "timestamp_out_of_tolerance",
             Error::SignatureMismatch => "signature_mismatch",
+            Error::Kube(_) => "kube",
+            Error::Lease(_) => "lease",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use guardrails_agent::send::{self, SendArgs};
+use guardrails_agent::sidecar::{self, RunArgs};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
@@ -36,6 +37,8 @@ enum LogFormat {
 enum Command {
     /// Deliver one test event to a URL with the full policy and print every attempt.
     Send(SendArgs),
+    /// Run the sidecar: deliver the webhooks of finished AnalysisTasks, recorded in their status.
+    Run(RunArgs),
 }
 
 fn init_logging(format: LogFormat, default_level: &str) {
@@ -58,6 +61,10 @@ async fn main() -> ExitCode {
             // NB: `send` prints each attempt on stdout, so its logs default to warnings only.
             init_logging(cli.log_format, "warn");
             send::run(args).await
+        }
+        Command::Run(args) => {
+            init_logging(cli.log_format, "info");
+            sidecar::run(args).await
         }
     }
 }

@@ -1,0 +1,258 @@
+//! The `guardrails-agent run` sidecar: delivers the webhooks of finished AnalysisTasks.
+//!
+//! - [`reconcile`]: one task's delivery, persisted in `status.delivery` around every attempt;
+//! - [`policy`]: the effective policy from the namespace's WebhookEndpoints and Secrets;
+//! - [`status`]: conversions to `status.delivery` and the agent's server-side apply;
+//! - [`endpoint_status`]: WebhookEndpoint counters, last delivery and `Ready`;
+//! - [`leader`]: leader election on the agent's own Lease;
+//! - [`metrics`]: the sidecar's Prometheus metrics;
+//! - [`server`]: `/healthz`, `/readyz`, `/metrics`.
+
+pub mod endpoint_status;
+pub mod leader;
+pub mod metrics;
+pub mod policy;
+pub mod reconcile;
+pub mod server;
+pub mod status;
+
+use crate::config::Config;
+use crate::deliverer::Deliverer;
+use crate::rate_limit::RateLimiter;
+use crate::{Error, Result};
+use futures::StreamExt;
+use guardrails_crds::{AnalysisTask, WebhookEndpoint};
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector;
+use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
+use kube::{Api, Client};
+use prometheus_client::registry::Registry;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Arguments of `guardrails-agent run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Address of `/healthz`, `/readyz` and `/metrics`.
+    #[arg(long, env = "GUARDRAILS_AGENT_LISTEN", default_value = "0.0.0.0:8081")]
+    pub listen: SocketAddr,
+    /// Watch only this namespace (default: every namespace).
+    #[arg(long, env = "GUARDRAILS_AGENT_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Most tasks reconciled at once (each sends at most one attempt at a time).
+    #[arg(long, env = "GUARDRAILS_AGENT_MAX_CONCURRENT", default_value_t = 64)]
+    pub max_concurrent: u16,
+    /// Elect a leader on a Lease, so only one of several replicas delivers.
+    #[arg(long, env = "GUARDRAILS_AGENT_LEADER_ELECTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// Name of the agent's Lease.
+    #[arg(
+        long,
+        env = "GUARDRAILS_AGENT_LEASE_NAME",
+        default_value = "guardrails-agent"
+    )]
+    pub lease_name: String,
+    /// Namespace of the Lease (default: POD_NAMESPACE, else `default`).
+    #[arg(long, env = "GUARDRAILS_AGENT_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Seconds the Lease is held without renewal before another replica may take it.
+    #[arg(
+        long,
+        env = "GUARDRAILS_AGENT_LEASE_DURATION_SECONDS",
+        default_value_t = 15
+    )]
+    pub lease_duration_seconds: u64,
+    /// Delivery settings.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// Runs the sidecar until SIGTERM/SIGINT; the exit code says whether it stopped cleanly.
+pub async fn run(args: RunArgs) -> ExitCode {
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the agent stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: RunArgs) -> Result<()> {
+    tracing::info!(config = ?args.config, namespace = ?args.namespace, leader_election = args.leader_election, "starting the delivery sidecar");
+    let defaults = args.config.default_policy()?;
+    let deliverer = Deliverer::new(args.config.network_guard()?)?
+        .with_rate_limiter(RateLimiter::new(args.config.redis_url())?)
+        .with_max_in_flight(args.max_concurrent.into());
+    let client = Client::try_default().await?;
+    let identity = std::env::var("POD_NAME")
+        .unwrap_or_else(|_| format!("guardrails-agent-{}", uuid::Uuid::new_v4()));
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing attempts in flight");
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+
+    let mut registry = Registry::default();
+    deliverer.metrics().register(&mut registry);
+    let metrics = metrics::SidecarMetrics::default();
+    metrics.register(&mut registry);
+    let health = Arc::new(server::Health {
+        registry,
+        ready: Default::default(),
+    });
+    let listener = server::bind(args.listen)
+        .await
+        .map_err(|e| Error::InvalidConfig(format!("cannot listen on {}: {e}", args.listen)))?;
+    tracing::info!(listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "health and metrics endpoints up");
+    let server = tokio::spawn(server::serve(listener, health.clone(), stopped()));
+
+    let (tasks, endpoints, secrets): (Api<AnalysisTask>, Api<WebhookEndpoint>, Api<Secret>) =
+        match &args.namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client.clone(), ns),
+            ),
+            None => (
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+                Api::all(client.clone()),
+            ),
+        };
+    let (endpoint_store, endpoint_writer) = reflector::store();
+    tokio::spawn(
+        reflector::reflector(
+            endpoint_writer,
+            watcher(endpoints, watcher::Config::default()),
+        )
+        .default_backoff()
+        .for_each(|_| futures::future::ready(())),
+    );
+    let (secret_store, secret_writer) = reflector::store();
+    tokio::spawn(
+        reflector::reflector(secret_writer, watcher(secrets, watcher::Config::default()))
+            .default_backoff()
+            .for_each(|_| futures::future::ready(())),
+    );
+    let caches = async {
+        endpoint_store.wait_until_ready().await.ok();
+        secret_store.wait_until_ready().await.ok();
+    };
+    tokio::select! {
+        () = caches => {}
+        () = stopped() => return Ok(()),
+    }
+    health.ready.store(true, Ordering::Relaxed);
+
+    let election = if args.leader_election {
+        let namespace = args
+            .lease_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".into());
+        let mut election = leader::Election::join(
+            client.clone(),
+            &args.lease_name,
+            &namespace,
+            &identity,
+            args.lease_duration_seconds.max(2),
+        )
+        .await?;
+        tracing::info!(lease = %args.lease_name, %namespace, %identity, "waiting to lead");
+        tokio::select! {
+            acquired = election.acquired() => acquired?,
+            () = stopped() => return election.release().await,
+        }
+        tracing::info!(lease = %args.lease_name, "leading: delivering webhooks");
+        Some(election)
+    } else {
+        None
+    };
+
+    let ctx = Arc::new(reconcile::Context {
+        recorder: Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: "guardrails-agent".into(),
+                instance: Some(identity),
+            },
+        ),
+        endpoint_book: endpoint_status::EndpointStatusBook::new(client.clone()),
+        client,
+        deliverer,
+        defaults,
+        endpoints: endpoint_store,
+        secrets: secret_store,
+        metrics,
+        written: Default::default(),
+    });
+    let lost = election.as_ref().map(|e| e.lost());
+    let shutdown = {
+        let stopped = stopped();
+        async move {
+            match lost {
+                Some(lost) => tokio::select! {
+                    () = stopped => {}
+                    () = lost => tracing::error!("leadership lost: stopping deliveries"),
+                },
+                None => stopped.await,
+            }
+        }
+    };
+    let controller = Controller::new(tasks, watcher::Config::default())
+        .with_config(controller::Config::default().concurrency(args.max_concurrent))
+        .graceful_shutdown_on(shutdown);
+    let store = controller.store();
+    let pruner = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let present: std::collections::HashSet<String> = store
+                    .state()
+                    .iter()
+                    .filter_map(|t| t.metadata.uid.clone())
+                    .collect();
+                ctx.forget_missing(|uid| present.contains(uid));
+            }
+        })
+    };
+    controller
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "controller event");
+            }
+        })
+        .await;
+    pruner.abort();
+    if let Some(election) = election {
+        election.release().await?;
+    }
+    let _ = server.await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

@@ -1,0 +1,540 @@
+//! The reconciler: one finished AnalysisTask's delivery, persisted before and after every attempt.
+
+use super::endpoint_status::{EndpointEvent, EndpointStatusBook};
+use super::metrics::SidecarMetrics;
+use super::policy::{Resolved, resolve};
+use super::status::{
+    self, apply, mark_interrupted, record_attempt, round_history, to_status_attempt,
+};
+use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
+use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
+use crate::event::Event;
+use crate::policy::Policy;
+use crate::{Error, Result, decision::NextStep, next_step};
+use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
+use guardrails_crds::{AnalysisTask, TaskPhase, WebhookEndpoint};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event as KubeEvent, EventType, Recorder};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Client, Resource, ResourceExt};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Key of the full result in the operator's result Secret.
+// NB: the same string as `guardrails_operator::result_secret::RESULT_KEY` (docs/operator.md);
+// the agent does not depend on the operator crate.
+pub const RESULT_KEY: &str = "result.json";
+
+/// How often a suspended endpoint is looked at again.
+const SUSPENDED_RECHECK: Duration = Duration::from_secs(15);
+
+/// Everything a reconcile needs.
+pub struct Context {
+    /// Client of the API server.
+    pub client: Client,
+    /// The delivery engine.
+    pub deliverer: Deliverer,
+    /// The environment's policy (DESIGN §6).
+    pub defaults: Policy,
+    /// Every WebhookEndpoint watched.
+    pub endpoints: Store<WebhookEndpoint>,
+    /// Every Secret watched.
+    pub secrets: Store<Secret>,
+    /// Events on tasks.
+    pub recorder: Recorder,
+    /// The sidecar's metrics.
+    pub metrics: SidecarMetrics,
+    /// Endpoint counters.
+    pub endpoint_book: EndpointStatusBook,
+    /// The delivery status this process last wrote, by task uid: newer than a lagging cache.
+    pub written: Mutex<HashMap<String, DeliveryStatus>>,
+}
+
+impl Context {
+    fn remembered(&self, uid: &str) -> Option<DeliveryStatus> {
+        self.written.lock().expect("poisoned").get(uid).cloned()
+    }
+
+    fn remember(&self, uid: &str, delivery: &DeliveryStatus) {
+        self.written
+            .lock()
+            .expect("poisoned")
+            .insert(uid.to_owned(), delivery.clone());
+    }
+
+    /// Forgets the remembered status of tasks no longer present.
+    pub fn forget_missing(&self, present: impl Fn(&str) -> bool) {
+        self.written
+            .lock()
+            .expect("poisoned")
+            .retain(|uid, _| present(uid));
+    }
+
+    fn secret(&self, namespace: &str) -> impl Fn(&str) -> Option<Arc<Secret>> + '_ {
+        let namespace = namespace.to_owned();
+        move |name| self.secrets.get(&ObjectRef::new(name).within(&namespace))
+    }
+
+    async fn persist(
+        &self,
+        api: &Api<AnalysisTask>,
+        task: &AnalysisTask,
+        uid: &str,
+        delivery: &DeliveryStatus,
+    ) -> Result<()> {
+        apply(api, task, delivery).await?;
+        self.remember(uid, delivery);
+        Ok(())
+    }
+
+    async fn publish(&self, task: &AnalysisTask, type_: EventType, reason: &str, note: String) {
+        let event = KubeEvent {
+            type_,
+            reason: reason.into(),
+            note: Some(note),
+            action: "Deliver".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &task.object_ref(&())).await {
+            tracing::warn!(error = %e, reason, "could not publish an Event");
+        }
+    }
+}
+
+/// Reconciles one task: records NotRequested, starts or resumes its delivery, or waits.
+pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Action> {
+    let phase = task.phase();
+    if !phase.is_finished() {
+        return Ok(Action::await_change());
+    }
+    let (Some(uid), Some(namespace)) = (task.task_id(), task.namespace()) else {
+        return Ok(Action::await_change());
+    };
+    let api: Api<AnalysisTask> = Api::namespaced(ctx.client.clone(), &namespace);
+    let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
+    let Some(webhook) = &task.spec.webhook else {
+        if recorded.as_ref().map(|d| d.phase) != Some(DeliveryPhase::NotRequested) {
+            let delivery = DeliveryStatus {
+                phase: DeliveryPhase::NotRequested,
+                ..Default::default()
+            };
+            ctx.persist(&api, &task, uid, &delivery).await?;
+            ctx.metrics.delivery_ended("not_requested");
+        }
+        return Ok(Action::await_change());
+    };
+    let mut delivery = match ctx.remembered(uid) {
+        Some(delivery) => delivery,
+        None => {
+            let mut delivery = recorded.unwrap_or_else(|| DeliveryStatus {
+                phase: DeliveryPhase::Pending,
+                event_id: Some(uuid::Uuid::new_v4().to_string()),
+                round: Some(1),
+                ..Default::default()
+            });
+            if delivery.phase == DeliveryPhase::Pending && mark_interrupted(&mut delivery) {
+                ctx.metrics.interrupted.inc();
+                tracing::warn!(task = %task.name_any(), task_id = uid, "an attempt was in flight when the agent stopped; recorded as interrupted");
+            }
+            delivery
+        }
+    };
+    if delivery.event_id.is_none() {
+        delivery.event_id = Some(uuid::Uuid::new_v4().to_string());
+    }
+    if delivery.phase.is_terminal() {
+        let request = task.redeliver_request();
+        let wants_round = matches!(
+            delivery.phase,
+            DeliveryPhase::Failed | DeliveryPhase::Rejected
+        ) && request.is_some()
+            && request != delivery.redelivery_request.as_deref();
+        if !wants_round {
+            return Ok(Action::await_change());
+        }
+        delivery.phase = DeliveryPhase::Pending;
+        delivery.round = Some(delivery.round.unwrap_or(1) + 1);
+        delivery.redelivery_request = request.map(str::to_owned);
+        delivery.next_attempt_at = None;
+        delivery.delivered_at = None;
+        delivery.message = Some(format!(
+            "redelivery requested; round {}",
+            delivery.round.unwrap_or(1)
+        ));
+        tracing::info!(task = %task.name_any(), task_id = uid, round = delivery.round, "redelivery requested");
+    }
+
+    let event = build_event(&ctx, &task, &namespace, phase, &delivery).await?;
+    let url = crate::deliverer::parse_destination(&webhook.url);
+    let resolved = match &url {
+        Ok(url) => resolve(
+            &ctx.defaults,
+            &namespace_endpoints(&ctx, &namespace),
+            url,
+            webhook.sign_payload,
+            ctx.secret(&namespace),
+        )?,
+        Err(_) => Resolved {
+            policy: ctx.defaults.clone(),
+            endpoint: None,
+        },
+    };
+    let target = match Delivery::new(event, &webhook.url, resolved.policy.clone()) {
+        Ok(target) => target,
+        Err(e) => {
+            return finish(
+                &ctx,
+                &api,
+                &task,
+                uid,
+                delivery,
+                Outcome::Rejected,
+                e.to_string(),
+                None,
+                &resolved,
+            )
+            .await;
+        }
+    };
+    if resolved.suspended() {
+        let message = format!(
+            "WebhookEndpoint `{}` is suspended; delivery held",
+            resolved
+                .endpoint
+                .as_ref()
+                .map(|e| e.name_any())
+                .unwrap_or_default()
+        );
+        if delivery.message.as_deref() != Some(message.as_str())
+            || delivery.phase != DeliveryPhase::Pending
+        {
+            delivery.message = Some(message);
+            delivery.phase = DeliveryPhase::Pending;
+            ctx.persist(&api, &task, uid, &delivery).await?;
+        }
+        return Ok(Action::requeue(SUSPENDED_RECHECK));
+    }
+
+    let round = delivery.round.unwrap_or(1);
+    loop {
+        let history = round_history(&delivery);
+        let now = jiff::Timestamp::now();
+        let mut step = next_step(&resolved.policy, &history, now);
+        if step == NextStep::SendNow
+            && let Some(at) = &delivery.next_attempt_at
+            && at.0 > now
+        {
+            step = NextStep::WaitUntil(at.0);
+        }
+        match step {
+            NextStep::SendNow => {
+                let number = history.last().map_or(1, |a| a.number + 1);
+                delivery.next_attempt_at = None;
+                delivery.phase = DeliveryPhase::Pending;
+                let sink = StatusSink {
+                    ctx: &ctx,
+                    api: &api,
+                    task: &task,
+                    uid,
+                    round,
+                    delivery: Mutex::new(delivery.clone()),
+                };
+                ctx.metrics.in_flight.inc();
+                let result = ctx.deliverer.attempt(&target, number, &sink).await;
+                ctx.metrics.in_flight.dec();
+                let attempt = result?;
+                delivery = sink.delivery.into_inner().expect("poisoned");
+                match attempt.outcome {
+                    AttemptOutcome::Rejected => {
+                        let reason = attempt.error.clone().unwrap_or_default();
+                        return finish(
+                            &ctx,
+                            &api,
+                            &task,
+                            uid,
+                            delivery,
+                            Outcome::Rejected,
+                            reason,
+                            None,
+                            &resolved,
+                        )
+                        .await;
+                    }
+                    AttemptOutcome::RateLimited => {
+                        ctx.publish(
+                            &task,
+                            EventType::Normal,
+                            "RateLimited",
+                            format!("delivery to `{}` deferred by the rate limit", target.host()),
+                        )
+                        .await;
+                        if let Some(endpoint) = &resolved.endpoint {
+                            record_endpoint(
+                                &ctx,
+                                endpoint,
+                                EndpointEvent::RateLimited,
+                                uid,
+                                None,
+                                &namespace,
+                            )
+                            .await;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            NextStep::WaitUntil(at) => {
+                let last_error = history.last().and_then(|a| a.error.clone());
+                let next = Some(Time(at));
+                if delivery.next_attempt_at != next || delivery.phase != DeliveryPhase::Pending {
+                    delivery.next_attempt_at = next;
+                    delivery.phase = DeliveryPhase::Pending;
+                    delivery.message = last_error
+                        .map(|e| status::truncate_message(&format!("retrying at {at}: {e}")));
+                    ctx.persist(&api, &task, uid, &delivery).await?;
+                }
+                let wait = at.duration_since(jiff::Timestamp::now());
+                return Ok(Action::requeue(
+                    Duration::try_from(wait)
+                        .unwrap_or_default()
+                        .max(Duration::from_millis(1)),
+                ));
+            }
+            NextStep::Finish(outcome) => {
+                let last = history.last();
+                let message = match outcome {
+                    Outcome::Succeeded => format!(
+                        "delivered after {} attempt(s)",
+                        history.iter().filter(|a| a.outcome.is_send()).count()
+                    ),
+                    _ => last
+                        .and_then(|a| a.error.clone())
+                        .unwrap_or_else(|| "delivery failed".into()),
+                };
+                let http_status = last.and_then(|a| a.http_status);
+                return finish(
+                    &ctx,
+                    &api,
+                    &task,
+                    uid,
+                    delivery,
+                    outcome,
+                    message,
+                    http_status,
+                    &resolved,
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// Logs a failed reconcile and tries again shortly.
+pub fn error_policy(task: Arc<AnalysisTask>, error: &Error, _ctx: Arc<Context>) -> Action {
+    tracing::warn!(task = %task.name_any(), error = %error, "delivery reconcile failed; retrying in 5 s");
+    Action::requeue(Duration::from_secs(5))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    ctx: &Context,
+    api: &Api<AnalysisTask>,
+    task: &AnalysisTask,
+    uid: &str,
+    mut delivery: DeliveryStatus,
+    outcome: Outcome,
+    message: String,
+    http_status: Option<u16>,
+    resolved: &Resolved,
+) -> Result<Action> {
+    let now = jiff::Timestamp::now();
+    delivery.phase = match outcome {
+        Outcome::Succeeded => DeliveryPhase::Succeeded,
+        Outcome::Failed => DeliveryPhase::Failed,
+        Outcome::Rejected => DeliveryPhase::Rejected,
+    };
+    delivery.next_attempt_at = None;
+    delivery.delivered_at = (outcome == Outcome::Succeeded).then(|| Time(now));
+    delivery.message = Some(status::truncate_message(&message));
+    ctx.persist(api, task, uid, &delivery).await?;
+    ctx.metrics.delivery_ended(outcome.as_str());
+    let host = task
+        .spec
+        .webhook
+        .as_ref()
+        .and_then(|w| url::Url::parse(&w.url).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    match outcome {
+        Outcome::Succeeded => {
+            if let Some(completed) = task.status.as_ref().and_then(|s| s.completed_at.as_ref()) {
+                let seconds = now.duration_since(completed.0).as_secs_f64().max(0.0);
+                ctx.metrics.completion_to_delivery.observe(seconds);
+            }
+            ctx.publish(
+                task,
+                EventType::Normal,
+                "Delivered",
+                format!("webhook delivered to `{host}`"),
+            )
+            .await;
+        }
+        Outcome::Failed => {
+            ctx.publish(
+                task,
+                EventType::Warning,
+                "DeliveryFailed",
+                format!(
+                    "webhook to `{host}` failed: {}",
+                    delivery.message.as_deref().unwrap_or_default()
+                ),
+            )
+            .await;
+        }
+        Outcome::Rejected => {
+            ctx.publish(
+                task,
+                EventType::Warning,
+                "DeliveryRejected",
+                format!(
+                    "webhook to `{host}` refused by policy: {}",
+                    delivery.message.as_deref().unwrap_or_default()
+                ),
+            )
+            .await;
+        }
+    }
+    if let Some(endpoint) = &resolved.endpoint {
+        let namespace = task.namespace().unwrap_or_default();
+        record_endpoint(
+            ctx,
+            endpoint,
+            EndpointEvent::Ended(outcome),
+            uid,
+            http_status,
+            &namespace,
+        )
+        .await;
+    }
+    Ok(Action::await_change())
+}
+
+async fn record_endpoint(
+    ctx: &Context,
+    endpoint: &WebhookEndpoint,
+    event: EndpointEvent,
+    uid: &str,
+    http_status: Option<u16>,
+    namespace: &str,
+) {
+    if let Err(e) = ctx
+        .endpoint_book
+        .record(endpoint, event, uid, http_status, ctx.secret(namespace))
+        .await
+    {
+        tracing::warn!(endpoint = %endpoint.name_any(), error = %e, "could not update the WebhookEndpoint status");
+    }
+}
+
+fn namespace_endpoints(ctx: &Context, namespace: &str) -> Vec<Arc<WebhookEndpoint>> {
+    ctx.endpoints
+        .state()
+        .into_iter()
+        .filter(|e| e.namespace().as_deref() == Some(namespace))
+        .collect()
+}
+
+/// The task's event: its result from the result Secret, or the operator's error.
+async fn build_event(
+    ctx: &Context,
+    task: &AnalysisTask,
+    namespace: &str,
+    phase: TaskPhase,
+    delivery: &DeliveryStatus,
+) -> Result<Event> {
+    let status = task.status.clone().unwrap_or_default();
+    let uid = task.task_id().unwrap_or_default();
+    let event = match phase {
+        TaskPhase::Failed => Event::failed(
+            uid,
+            status.error.unwrap_or_else(|| "the analysis failed".into()),
+        ),
+        _ => {
+            let name = status
+                .result_secret_ref
+                .as_ref()
+                .map(|r| r.name.clone())
+                .ok_or_else(|| {
+                    Error::InvalidPayload("the task has no status.resultSecretRef yet".into())
+                })?;
+            let secret = match ctx.secrets.get(&ObjectRef::new(&name).within(namespace)) {
+                Some(secret) => secret,
+                None => Arc::new(
+                    Api::<Secret>::namespaced(ctx.client.clone(), namespace)
+                        .get(&name)
+                        .await?,
+                ),
+            };
+            let bytes = secret
+                .data
+                .as_ref()
+                .and_then(|d| d.get(RESULT_KEY))
+                .ok_or_else(|| {
+                    Error::InvalidPayload(format!(
+                        "result Secret `{name}` has no key `{RESULT_KEY}`"
+                    ))
+                })?;
+            let result = serde_json::from_slice(&bytes.0).map_err(|_| {
+                Error::InvalidPayload(format!(
+                    "result Secret `{name}` key `{RESULT_KEY}` is not JSON"
+                ))
+            })?;
+            Event::completed(uid, result)
+        }
+    };
+    let event = event.with_id(delivery.event_id.clone().unwrap_or_default());
+    Ok(match status.completed_at {
+        Some(at) => event.at(at.0),
+        None => event,
+    })
+}
+
+/// Persists each attempt in `status.delivery` before it is sent and after it ends.
+struct StatusSink<'a> {
+    ctx: &'a Context,
+    api: &'a Api<AnalysisTask>,
+    task: &'a AnalysisTask,
+    uid: &'a str,
+    round: i32,
+    delivery: Mutex<DeliveryStatus>,
+}
+
+impl StatusSink<'_> {
+    async fn record(&self, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        let Some(record) = to_status_attempt(attempt, self.round) else {
+            return Ok(());
+        };
+        let snapshot = {
+            let mut delivery = self.delivery.lock().expect("poisoned");
+            record_attempt(&mut delivery, record);
+            delivery.clone()
+        };
+        self.ctx
+            .persist(self.api, self.task, self.uid, &snapshot)
+            .await
+            .map_err(|e| Box::new(e) as SinkError)
+    }
+}
+
+impl AttemptSink for StatusSink<'_> {
+    async fn started(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        self.record(attempt).await
+    }
+    async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        self.record(attempt).await
+    }
+}
