@@ -721,10 +721,18 @@ pub fn apply(
     if opts.manager.is_empty() {
         return Err(ApiError::bad_request("PATCH apply requires a fieldManager"));
     }
-    if config.pointer("/metadata/name").and_then(Value::as_str) != Some(name.as_str()) {
-        return Err(ApiError::bad_request(
-            "the name of the object does not match the name on the URL",
-        ));
+    if !config.get("metadata").is_some_and(Value::is_object) {
+        config["metadata"] = json!({});
+    }
+    // NB: the real server takes the name from the URL when the configuration has none.
+    match config.pointer("/metadata/name").and_then(Value::as_str) {
+        None | Some("") => config["metadata"]["name"] = json!(name),
+        Some(n) if n == name => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
+        }
     }
     let mut meta = Map::new();
     for f in [
@@ -1039,5 +1047,31 @@ mod tests {
             ..ListQuery::default()
         };
         assert_eq!(list(&store, &t, &q).unwrap_err().code, 400);
+    }
+
+    #[test]
+    fn an_apply_without_a_name_takes_the_name_from_the_url() {
+        let (mut store, t) = setup();
+        let config = br#"{"apiVersion": "example.io/v1", "kind": "Thing", "spec": {"size": 2}}"#;
+        let applied = patch(
+            &mut store,
+            &named(&t, "a", None),
+            PatchKind::Apply,
+            config,
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(applied["metadata"]["name"], "a");
+        let other =
+            br#"{"apiVersion": "example.io/v1", "kind": "Thing", "metadata": {"name": "b"}}"#;
+        let err = patch(
+            &mut store,
+            &named(&t, "a", None),
+            PatchKind::Apply,
+            other,
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 400);
     }
 }
