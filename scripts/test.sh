@@ -45,5 +45,8 @@ if [ -x scripts/install-helm.sh ]; then
   export GUARDRAILS_HELM
 fi
 
+# The end-to-end tests run the binaries of other crates as processes: build them all first.
+say "building the binaries"
+cargo build --workspace --bins --locked
 say "running cargo test --workspace"
 cargo test --workspace "$@"
