@@ -47,6 +47,6 @@ fi
 
 # The end-to-end tests run the binaries of other crates as processes: build them all first.
 say "building the binaries"
-cargo build --workspace --bins --locked
+cargo build --workspace --bins
 say "running cargo test --workspace"
 cargo test --workspace "$@"
