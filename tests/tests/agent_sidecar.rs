@@ -1,0 +1,624 @@
+//! The real `guardrails-agent run` sidecar against the test API server (or `E2E_KUBECONFIG`):
+//! finished tasks get their webhook, every attempt is in `status.delivery`, a restart resumes.
+//!
+//! The happy path runs the real operator; the other tests finish tasks themselves through the
+//! API exactly as the operator does (result Secret `<task>-result` with `result.json`, then the
+//! status under the field manager `guardrails-operator`), so that their timing is under control.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use guardrails_crds::delivery::{AttemptOutcome, DeliveryPhase};
+use guardrails_crds::{AnalysisTask, WebhookEndpoint};
+use guardrails_e2e::kit::{
+    BinarySpec, ReceivedRequest, Reply, RunningBinary, TestCluster, WebhookReceiver,
+    free_local_addr, wait_for_object,
+};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::{Patch, PatchParams, PostParams};
+use serde_json::{Value, json};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// An e-mail address that must reach the receiver and never the agent's logs.
+const PII: &str = "jane.doe@example.com";
+
+/// The agent scoped to the test namespace, allowed to reach loopback receivers, debug logs on.
+fn agent(cluster: &TestCluster, env: &[(&str, &str)]) -> BinarySpec {
+    let mut spec = BinarySpec::new("guardrails-agent", "guardrails-agent")
+        .kubeconfig(cluster.kubeconfig_path())
+        .args(["run", "--namespace", cluster.namespace()])
+        .args([
+            "--listen".to_owned(),
+            free_local_addr().unwrap().to_string(),
+        ])
+        .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
+        // NB: no test here sets a rate limit unless it starts a Redis, so this one is never used.
+        .env("REDIS_URL", "redis://127.0.0.1:1/0")
+        .env(
+            "RUST_LOG",
+            "debug,hyper=info,kube=info,tower=info,h2=info,rustls=info",
+        );
+    for (key, value) in env {
+        spec = spec.env(key, *value);
+    }
+    spec
+}
+
+fn tasks(cluster: &TestCluster) -> Api<AnalysisTask> {
+    Api::namespaced(cluster.client(), cluster.namespace())
+}
+
+async fn create_task(cluster: &TestCluster, name: &str, webhook: Option<Value>) -> AnalysisTask {
+    let mut spec = json!({"text": format!("mail {PII}")});
+    if let Some(webhook) = webhook {
+        spec["webhook"] = webhook;
+    }
+    let task: AnalysisTask = serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask",
+        "metadata": {"name": name}, "spec": spec,
+    }))
+    .unwrap();
+    tasks(cluster)
+        .create(&PostParams::default(), &task)
+        .await
+        .unwrap()
+}
+
+/// The full result the operator would store for the text of [`create_task`].
+fn full_result() -> Value {
+    json!({"status": "success", "pii": {"detected": 1, "entities": [
+        {"type": "EMAIL_ADDRESS", "value": PII, "position": {"start": 5, "end": 25}, "confidence": 1.0}]}})
+}
+
+/// Finishes `name` as the operator does: result Secret first, then the status.
+async fn finish_as_operator(cluster: &TestCluster, name: &str, error: Option<&str>) {
+    let now = jiff::Timestamp::now().to_string();
+    let mut status = json!({"phase": "Succeeded", "completedAt": now, "startedAt": now,
+        "conditions": [{"type": "Analyzed", "status": "True", "reason": "Succeeded", "message": "done",
+            "lastTransitionTime": now}]});
+    match error {
+        Some(error) => {
+            status["phase"] = json!("Failed");
+            status["error"] = json!(error);
+            status["conditions"][0]["status"] = json!("False");
+            status["conditions"][0]["reason"] = json!("AnalysisFailed");
+        }
+        None => {
+            let mut secret = Secret::default();
+            secret.metadata.name = Some(format!("{name}-result"));
+            secret.data = Some(BTreeMap::from([(
+                "result.json".to_owned(),
+                ByteString(serde_json::to_vec(&full_result()).unwrap()),
+            )]));
+            Api::<Secret>::namespaced(cluster.client(), cluster.namespace())
+                .create(&PostParams::default(), &secret)
+                .await
+                .unwrap();
+            status["resultSecretRef"] = json!({"name": format!("{name}-result")});
+        }
+    }
+    let patch =
+        json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": status});
+    tasks(cluster)
+        .patch_status(
+            name,
+            &PatchParams::apply("guardrails-operator"),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .unwrap();
+}
+
+fn delivery_phase(task: &AnalysisTask) -> Option<DeliveryPhase> {
+    task.delivery_phase()
+}
+
+async fn wait_delivery(
+    cluster: &TestCluster,
+    name: &str,
+    phase: DeliveryPhase,
+    procs: &[&RunningBinary],
+) -> AnalysisTask {
+    wait_for_object(
+        &tasks(cluster),
+        name,
+        &format!("delivery {phase:?}"),
+        DEADLINE,
+        procs,
+        |t| delivery_phase(t) == Some(phase),
+    )
+    .await
+    .unwrap()
+}
+
+async fn create_secret(cluster: &TestCluster, name: &str, key: &str, value: &str) {
+    let mut secret = Secret::default();
+    secret.metadata.name = Some(name.into());
+    secret.data = Some(BTreeMap::from([(
+        key.to_owned(),
+        ByteString(value.as_bytes().to_vec()),
+    )]));
+    Api::<Secret>::namespaced(cluster.client(), cluster.namespace())
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+}
+
+async fn create_endpoint(cluster: &TestCluster, name: &str, spec: Value) {
+    let endpoint: WebhookEndpoint = serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1", "kind": "WebhookEndpoint",
+        "metadata": {"name": name}, "spec": spec,
+    }))
+    .unwrap();
+    Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace())
+        .create(&PostParams::default(), &endpoint)
+        .await
+        .unwrap();
+}
+
+/// The signatures an independent implementation (Python's `hmac`) computes for `request`:
+/// `sha256=<hex>` over the body, and `v1,<base64>` over `{id}.{timestamp}.{body}`.
+fn python_signatures(request: &ReceivedRequest, secret: &str) -> (String, String) {
+    let python = std::env::var("GUARDRAILS_PYTHON").unwrap_or_else(|_| "python3".into());
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body");
+    std::fs::write(&body, &request.body).unwrap();
+    let script = r#"
+import base64, hashlib, hmac, sys
+secret, msg_id, ts, path = sys.argv[1:5]
+body = open(path, 'rb').read()
+key = base64.b64decode(secret[6:]) if secret.startswith('whsec_') else secret.encode()
+print('sha256=' + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest())
+signed = msg_id.encode() + b'.' + ts.encode() + b'.' + body
+print('v1,' + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode())
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, secret])
+        .arg(request.header("webhook-id").expect("webhook-id"))
+        .arg(
+            request
+                .header("webhook-timestamp")
+                .expect("webhook-timestamp"),
+        )
+        .arg(&body)
+        .output()
+        .unwrap_or_else(|e| panic!("{python} is needed to verify signatures independently: {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    (
+        lines.next().unwrap().to_owned(),
+        lines.next().unwrap().to_owned(),
+    )
+}
+
+fn assert_signed_with(request: &ReceivedRequest, secret: &str) {
+    let (guardrails, standard) = python_signatures(request, secret);
+    assert_eq!(
+        request.header("x-guardrails-signature"),
+        Some(guardrails.as_str())
+    );
+    let signatures: Vec<&str> = request
+        .header("webhook-signature")
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert!(
+        signatures.contains(&standard.as_str()),
+        "{signatures:?} lacks {standard}"
+    );
+}
+
+fn outcomes(task: &AnalysisTask) -> Vec<(AttemptOutcome, Option<i32>)> {
+    task.status
+        .as_ref()
+        .unwrap()
+        .delivery
+        .as_ref()
+        .unwrap()
+        .attempts
+        .iter()
+        .map(|a| (a.outcome, a.http_status))
+        .collect()
+}
+
+#[tokio::test]
+async fn finished_tasks_get_signed_webhooks_and_tasks_without_one_are_not_requested() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    let agent = RunningBinary::start(agent(
+        &cluster,
+        &[("WEBHOOK_SIGNING_SECRET", "server-secret")],
+    ))
+    .await
+    .unwrap();
+    let hook = json!({"url": format!("{}/hooks/done", receiver.url()), "signPayload": true});
+    let ok = create_task(&cluster, "ok", Some(hook.clone())).await;
+    let bad = create_task(&cluster, "bad", Some(hook)).await;
+    create_task(&cluster, "quiet", None).await;
+    finish_as_operator(&cluster, "ok", None).await;
+    finish_as_operator(&cluster, "bad", Some("the text Secret `s` does not exist")).await;
+    finish_as_operator(&cluster, "quiet", None).await;
+
+    let done = wait_delivery(&cluster, "ok", DeliveryPhase::Succeeded, &[&agent]).await;
+    // NB: a failed analysis is still a delivered webhook (a `task.failed` event).
+    wait_delivery(&cluster, "bad", DeliveryPhase::Succeeded, &[&agent]).await;
+    wait_delivery(&cluster, "quiet", DeliveryPhase::NotRequested, &[&agent]).await;
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2, "one webhook per task with a webhook");
+    let by_task = |uid: &str| {
+        requests
+            .iter()
+            .find(|r| r.json().unwrap()["task"]["id"] == uid)
+            .cloned()
+            .unwrap()
+    };
+    let completed = by_task(ok.metadata.uid.as_deref().unwrap());
+    let payload = completed.json().unwrap();
+    assert_eq!(payload["event_type"], "task.completed");
+    assert_eq!(
+        payload["result"],
+        full_result(),
+        "values come from the result Secret"
+    );
+    let base_path = url::Url::parse(&receiver.url()).unwrap().path().to_owned();
+    assert_eq!(completed.path, format!("{base_path}/hooks/done"));
+    assert_signed_with(&completed, "server-secret");
+    let delivery = done.status.as_ref().unwrap().delivery.clone().unwrap();
+    assert_eq!(
+        completed.header("x-guardrails-delivery"),
+        delivery.event_id.as_deref()
+    );
+    assert!(delivery.delivered_at.is_some());
+    assert_eq!(outcomes(&done), [(AttemptOutcome::Succeeded, Some(200))]);
+    let conditions: Vec<_> = done
+        .status
+        .as_ref()
+        .unwrap()
+        .conditions
+        .iter()
+        .map(|c| (c.type_.as_str(), c.status.as_str()))
+        .collect();
+    assert!(
+        conditions.contains(&("Analyzed", "True")),
+        "the operator's condition is kept: {conditions:?}"
+    );
+    assert!(
+        conditions.contains(&("Delivered", "True")),
+        "{conditions:?}"
+    );
+
+    let failure = by_task(bad.metadata.uid.as_deref().unwrap());
+    assert_eq!(failure.json().unwrap()["event_type"], "task.failed");
+    assert_eq!(
+        failure.json().unwrap()["error"],
+        "the text Secret `s` does not exist"
+    );
+    assert_signed_with(&failure, "server-secret");
+    assert!(
+        !agent.logs().contains(PII),
+        "the agent's debug logs hold the PII"
+    );
+    assert!(
+        !agent.logs().contains("server-secret"),
+        "the agent's logs hold the secret"
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn retries_are_recorded_in_status_and_a_client_error_fails_at_once() {
+    let cluster = TestCluster::start().await.unwrap();
+    let flaky = WebhookReceiver::start([Reply::Status(500), Reply::Status(500)])
+        .await
+        .unwrap();
+    let refusing = WebhookReceiver::start([Reply::Status(400)]).await.unwrap();
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "flaky", Some(json!({"url": flaky.url()}))).await;
+    create_task(&cluster, "refused", Some(json!({"url": refusing.url()}))).await;
+    finish_as_operator(&cluster, "flaky", None).await;
+    finish_as_operator(&cluster, "refused", None).await;
+
+    let flaky_task = wait_delivery(&cluster, "flaky", DeliveryPhase::Succeeded, &[&agent]).await;
+    assert_eq!(
+        outcomes(&flaky_task),
+        [
+            (AttemptOutcome::HttpError, Some(500)),
+            (AttemptOutcome::HttpError, Some(500)),
+            (AttemptOutcome::Succeeded, Some(200))
+        ]
+    );
+    let attempts = &flaky_task
+        .status
+        .as_ref()
+        .unwrap()
+        .delivery
+        .as_ref()
+        .unwrap()
+        .attempts;
+    let numbers: Vec<_> = attempts.iter().map(|a| a.number).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    assert!(
+        attempts
+            .windows(2)
+            .all(|w| w[0].started_at.0 < w[1].started_at.0),
+        "attempts keep their order and gaps"
+    );
+    let ids: Vec<_> = flaky
+        .requests()
+        .iter()
+        .map(|r| r.header("x-guardrails-delivery").map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids.iter().all(|id| id == &ids[0]),
+        "every retry carries the same event id"
+    );
+
+    let refused = wait_delivery(&cluster, "refused", DeliveryPhase::Failed, &[&agent]).await;
+    assert_eq!(outcomes(&refused), [(AttemptOutcome::HttpError, Some(400))]);
+    assert_eq!(refusing.requests().len(), 1);
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_webhook_endpoint_allowlist_rejects_other_hosts_without_sending() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    create_endpoint(&cluster, "partner", json!({"domains": ["partner.example"]})).await;
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "elsewhere", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "elsewhere", None).await;
+    let task = wait_delivery(&cluster, "elsewhere", DeliveryPhase::Rejected, &[&agent]).await;
+    let delivery = task.status.unwrap().delivery.unwrap();
+    assert!(delivery.message.unwrap().contains("allowlist"));
+    assert!(receiver.requests().is_empty(), "nothing was sent");
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_killed_agent_resumes_the_delivery_with_the_same_event_id() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([Reply::Status(503)]).await.unwrap();
+    // One fast attempt, then a long-term retry 3 s later: the backoff the agent is killed in.
+    create_endpoint(
+        &cluster,
+        "local",
+        json!({"domains": ["127.0.0.1"], "maxAttempts": 1, "retrySchedule": ["3s"]}),
+    )
+    .await;
+    let mut first = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "resumed", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "resumed", None).await;
+    let waiting = wait_for_object(
+        &tasks(&cluster),
+        "resumed",
+        "a scheduled retry",
+        DEADLINE,
+        &[&first],
+        |t| {
+            t.status
+                .as_ref()
+                .and_then(|s| s.delivery.as_ref())
+                .is_some_and(|d| d.next_attempt_at.is_some())
+        },
+    )
+    .await
+    .unwrap();
+    let scheduled = waiting.status.unwrap().delivery.unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+
+    let second = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let done = wait_delivery(&cluster, "resumed", DeliveryPhase::Succeeded, &[&second]).await;
+    assert_eq!(
+        outcomes(&done),
+        [
+            (AttemptOutcome::HttpError, Some(503)),
+            (AttemptOutcome::Succeeded, Some(200))
+        ]
+    );
+    let delivery = done.status.unwrap().delivery.unwrap();
+    assert_eq!(delivery.event_id, scheduled.event_id);
+    assert!(
+        delivery.attempts[1].started_at.0 >= scheduled.next_attempt_at.unwrap().0,
+        "the schedule was kept"
+    );
+    let ids: Vec<_> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.header("x-guardrails-delivery").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            scheduled.event_id.clone().unwrap(),
+            scheduled.event_id.unwrap()
+        ]
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_attempt_cut_by_a_kill_is_recorded_as_interrupted_and_retried() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([Reply::Hang]).await.unwrap();
+    create_endpoint(
+        &cluster,
+        "local",
+        json!({"domains": ["127.0.0.1"], "timeoutSeconds": 10}),
+    )
+    .await;
+    let mut first = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "cut", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "cut", None).await;
+    wait_for_object(
+        &tasks(&cluster),
+        "cut",
+        "an attempt in progress",
+        DEADLINE,
+        &[&first],
+        |t| {
+            t.status
+                .as_ref()
+                .and_then(|s| s.delivery.as_ref())
+                .is_some_and(|d| {
+                    d.attempts
+                        .iter()
+                        .any(|a| a.outcome == AttemptOutcome::InProgress)
+                })
+        },
+    )
+    .await
+    .unwrap();
+    receiver.wait_for_requests(1, DEADLINE).await.unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+
+    let second = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let done = wait_delivery(&cluster, "cut", DeliveryPhase::Succeeded, &[&second]).await;
+    assert_eq!(
+        outcomes(&done),
+        [
+            (AttemptOutcome::Interrupted, None),
+            (AttemptOutcome::Succeeded, Some(200))
+        ]
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_redeliver_annotation_starts_a_new_round_with_the_same_event_id() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([Reply::Status(410)]).await.unwrap();
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "again", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "again", None).await;
+    wait_delivery(&cluster, "again", DeliveryPhase::Failed, &[&agent]).await;
+    let annotate = json!({"metadata": {"annotations": {"guardrails.io/redeliver": "first"}}});
+    tasks(&cluster)
+        .patch("again", &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .unwrap();
+    let done = wait_delivery(&cluster, "again", DeliveryPhase::Succeeded, &[&agent]).await;
+    let delivery = done.status.unwrap().delivery.unwrap();
+    assert_eq!(delivery.round, Some(2));
+    assert_eq!(delivery.redelivery_request.as_deref(), Some("first"));
+    let rounds: Vec<_> = delivery
+        .attempts
+        .iter()
+        .map(|a| (a.round, a.number, a.outcome))
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            (Some(1), 1, AttemptOutcome::HttpError),
+            (Some(2), 1, AttemptOutcome::Succeeded)
+        ]
+    );
+    let ids: Vec<_> = receiver
+        .requests()
+        .iter()
+        .map(|r| r.header("x-guardrails-delivery").unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1]);
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_endpoint_secret_signs_the_next_delivery_with_both_secrets() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    create_secret(&cluster, "hook-v1", "key", "first-secret").await;
+    create_endpoint(
+        &cluster,
+        "local",
+        json!({"domains": ["127.0.0.1"], "signingSecretRef": {"name": "hook-v1", "key": "key"}}),
+    )
+    .await;
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let hook = json!({"url": receiver.url(), "signPayload": true});
+    create_task(&cluster, "before", Some(hook.clone())).await;
+    finish_as_operator(&cluster, "before", None).await;
+    wait_delivery(&cluster, "before", DeliveryPhase::Succeeded, &[&agent]).await;
+
+    create_secret(&cluster, "hook-v2", "key", "whsec_c2Vjb25kLXNlY3JldA==").await;
+    let rotate = json!({"spec": {"signingSecretRef": {"name": "hook-v2", "key": "key"},
+        "previousSigningSecretRefs": [{"name": "hook-v1", "key": "key"}]}});
+    Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace())
+        .patch("local", &PatchParams::default(), &Patch::Merge(&rotate))
+        .await
+        .unwrap();
+    // NB: the agent learns of the rotation through its watch; give the event a moment to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    create_task(&cluster, "after", Some(hook)).await;
+    finish_as_operator(&cluster, "after", None).await;
+    wait_delivery(&cluster, "after", DeliveryPhase::Succeeded, &[&agent]).await;
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    assert_signed_with(&requests[0], "first-secret");
+    assert_eq!(
+        requests[0]
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        1
+    );
+    assert_signed_with(&requests[1], "whsec_c2Vjb25kLXNlY3JldA==");
+    assert_eq!(
+        requests[1]
+            .header("webhook-signature")
+            .unwrap()
+            .split(' ')
+            .count(),
+        2,
+        "both secrets sign during a rotation"
+    );
+    let (_, old_standard) = python_signatures(&requests[1], "first-secret");
+    assert!(
+        requests[1]
+            .header("webhook-signature")
+            .unwrap()
+            .contains(&old_standard)
+    );
+
+    let endpoint = wait_for_object(
+        &Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace()),
+        "local",
+        "the endpoint counters",
+        DEADLINE,
+        &[&agent],
+        |e| e.status.as_ref().is_some_and(|s| s.succeeded == 2),
+    )
+    .await
+    .unwrap();
+    let status = endpoint.status.unwrap();
+    assert_eq!(status.last_delivery.unwrap().outcome, "succeeded");
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    );
+    assert!(!agent.logs().contains("first-secret") && !agent.logs().contains("c2Vjb25kLXNlY3JldA"));
+    cluster.cleanup().await.unwrap();
+}
