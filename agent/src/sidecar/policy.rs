@@ -189,8 +189,10 @@ mod tests {
 
     #[test]
     fn without_a_matching_endpoint_the_defaults_apply() {
-        let mut defaults = Policy::default();
-        defaults.secrets = vec![SigningSecret::new("server").unwrap()];
+        let defaults = Policy {
+            secrets: vec![SigningSecret::new("server").unwrap()],
+            ..Policy::default()
+        };
         let endpoints = [endpoint(
             "e",
             serde_json::json!({"domains": ["p.io"], "suspend": true}),

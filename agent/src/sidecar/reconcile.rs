@@ -358,7 +358,7 @@ async fn finish(
         Outcome::Rejected => DeliveryPhase::Rejected,
     };
     delivery.next_attempt_at = None;
-    delivery.delivered_at = (outcome == Outcome::Succeeded).then(|| Time(now));
+    delivery.delivered_at = (outcome == Outcome::Succeeded).then_some(Time(now));
     delivery.message = Some(status::truncate_message(&message));
     ctx.persist(api, task, uid, &delivery).await?;
     ctx.metrics.delivery_ended(outcome.as_str());
