@@ -11,7 +11,7 @@ use std::time::Duration;
 use guardrails_crds::delivery::{AttemptOutcome, DeliveryPhase};
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use guardrails_e2e::kit::{
-    BinarySpec, ReceivedRequest, Reply, RunningBinary, TestCluster, WebhookReceiver,
+    BinarySpec, ReceivedRequest, RedisServer, Reply, RunningBinary, TestCluster, WebhookReceiver,
     free_local_addr, wait_for_object,
 };
 use k8s_openapi::ByteString;
@@ -30,12 +30,13 @@ fn agent(cluster: &TestCluster, env: &[(&str, &str)]) -> BinarySpec {
     let mut spec = BinarySpec::new("guardrails-agent", "guardrails-agent")
         .kubeconfig(cluster.kubeconfig_path())
         .args(["run", "--namespace", cluster.namespace()])
-        .args([
-            "--listen".to_owned(),
+        // NB: a later `.env` of the same variable wins (see the metrics test).
+        .env(
+            "GUARDRAILS_AGENT_LISTEN",
             free_local_addr().unwrap().to_string(),
-        ])
+        )
         .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
-        // NB: no test here sets a rate limit unless it starts a Redis, so this one is never used.
+        // NB: without a rate limit this Redis is never asked; the fail-open test relies on it being closed.
         .env("REDIS_URL", "redis://127.0.0.1:1/0")
         .env(
             "RUST_LOG",
@@ -620,5 +621,124 @@ async fn a_rotated_endpoint_secret_signs_the_next_delivery_with_both_secrets() {
             .any(|c| c.type_ == "Ready" && c.status == "True")
     );
     assert!(!agent.logs().contains("first-secret") && !agent.logs().contains("c2Vjb25kLXNlY3JldA"));
+    cluster.cleanup().await.unwrap();
+}
+
+/// The text of the agent's `/metrics`, from the `--listen` address in its command line.
+async fn metrics_text(listen: &str) -> String {
+    reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of a metric line that starts with `name` (labels included).
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_fails_open_and_is_counted_in_metrics() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    let listen = free_local_addr().unwrap().to_string();
+    // NB: REDIS_URL points at a closed port (see `agent`), so every rate-limit check fails open.
+    let agent = RunningBinary::start(
+        agent(&cluster, &[("WEBHOOK_RATE_LIMIT_PER_MINUTE", "1")])
+            .env("GUARDRAILS_AGENT_LISTEN", listen.as_str()),
+    )
+    .await
+    .unwrap();
+    for name in ["one", "two"] {
+        create_task(&cluster, name, Some(json!({"url": receiver.url()}))).await;
+        finish_as_operator(&cluster, name, None).await;
+    }
+    for name in ["one", "two"] {
+        wait_delivery(&cluster, name, DeliveryPhase::Succeeded, &[&agent]).await;
+    }
+    assert_eq!(
+        receiver.requests().len(),
+        2,
+        "both sent although the limit is 1/min"
+    );
+    let health = reqwest::get(format!("http://{listen}/healthz"))
+        .await
+        .unwrap();
+    assert!(health.status().is_success());
+    let text = metrics_text(&listen).await;
+    assert!(
+        metric(&text, "guardrails_webhook_rate_limiter_fail_open_total") >= 2.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "guardrails_webhook_deliveries_total{outcome=\"succeeded\"}"
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "guardrails_webhook_completion_to_delivery_seconds_count"
+        ),
+        2.0,
+        "{text}"
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rate_limited_delivery_is_deferred_to_the_next_window_and_delivered() {
+    let cluster = TestCluster::start().await.unwrap();
+    let redis = RedisServer::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    create_endpoint(
+        &cluster,
+        "local",
+        json!({"domains": ["127.0.0.1"], "rateLimitPerMinute": 1}),
+    )
+    .await;
+    let agent = RunningBinary::start(agent(&cluster, &[]).env("REDIS_URL", redis.url()))
+        .await
+        .unwrap();
+    for name in ["first", "second"] {
+        create_task(&cluster, name, Some(json!({"url": receiver.url()}))).await;
+        finish_as_operator(&cluster, name, None).await;
+    }
+    let mut limited = 0;
+    for name in ["first", "second"] {
+        let task = wait_delivery(&cluster, name, DeliveryPhase::Succeeded, &[&agent]).await;
+        limited += outcomes(&task)
+            .iter()
+            .filter(|(o, _)| *o == AttemptOutcome::RateLimited)
+            .count();
+    }
+    // NB: two deliveries in one minute's window with a limit of 1: at least one waited (two if
+    // the minute turned between them and the second window filled first).
+    assert!(limited >= 1, "a delivery was deferred");
+    assert_eq!(
+        receiver.requests().len(),
+        2,
+        "every delivery arrived, none dropped"
+    );
+    let endpoint = wait_for_object(
+        &Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace()),
+        "local",
+        "the endpoint counters",
+        DEADLINE,
+        &[&agent],
+        |e| e.status.as_ref().is_some_and(|s| s.succeeded == 2),
+    )
+    .await
+    .unwrap();
+    assert!(endpoint.status.unwrap().rate_limited >= 1);
     cluster.cleanup().await.unwrap();
 }
