@@ -742,3 +742,54 @@ async fn a_rate_limited_delivery_is_deferred_to_the_next_window_and_delivered() 
     assert!(endpoint.status.unwrap().rate_limited >= 1);
     cluster.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn with_leader_election_one_replica_delivers_and_the_other_takes_over() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    let elected = |id: &str| {
+        agent(&cluster, &[("POD_NAME", id)]).args([
+            "--leader-election",
+            "true",
+            "--lease-name",
+            "agent-lease",
+            "--lease-namespace",
+            cluster.namespace(),
+            "--lease-duration-seconds",
+            "3",
+        ])
+    };
+    let first = RunningBinary::start(elected("replica-a")).await.unwrap();
+    let second = RunningBinary::start(elected("replica-b")).await.unwrap();
+    for name in ["t1", "t2", "t3"] {
+        create_task(&cluster, name, Some(json!({"url": receiver.url()}))).await;
+        finish_as_operator(&cluster, name, None).await;
+    }
+    for name in ["t1", "t2", "t3"] {
+        wait_delivery(&cluster, name, DeliveryPhase::Succeeded, &[&first, &second]).await;
+    }
+    assert_eq!(receiver.requests().len(), 3, "no task was delivered twice");
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(cluster.client(), cluster.namespace());
+    let holder = leases
+        .get("agent-lease")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .holder_identity
+        .unwrap();
+    let mut replicas = [("replica-a", first), ("replica-b", second)];
+    let leading = replicas
+        .iter()
+        .position(|(id, _)| *id == holder)
+        .expect("a replica holds the Lease");
+    let [(_, a), (_, b)] = &mut replicas;
+    let (leader, follower) = if leading == 0 { (a, &*b) } else { (b, &*a) };
+    leader.stop(Duration::from_secs(10)).await.unwrap();
+    create_task(&cluster, "t4", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "t4", None).await;
+    wait_delivery(&cluster, "t4", DeliveryPhase::Succeeded, &[follower]).await;
+    assert_eq!(receiver.requests().len(), 4);
+    cluster.cleanup().await.unwrap();
+}
