@@ -367,6 +367,16 @@ async fn retries_are_recorded_in_status_and_a_client_error_fails_at_once() {
     let refused = wait_delivery(&cluster, "refused", DeliveryPhase::Failed, &[&agent]).await;
     assert_eq!(outcomes(&refused), [(AttemptOutcome::HttpError, Some(400))]);
     assert_eq!(refusing.requests().len(), 1);
+    let events = wait_for_object_events(
+        &cluster,
+        &agent,
+        &[("flaky", "Delivered"), ("refused", "DeliveryFailed")],
+    )
+    .await;
+    assert!(
+        events.iter().all(|(_, note)| !note.contains(PII)),
+        "{events:?}"
+    );
     cluster.cleanup().await.unwrap();
 }
 
@@ -792,4 +802,43 @@ async fn with_leader_election_one_replica_delivers_and_the_other_takes_over() {
     wait_delivery(&cluster, "t4", DeliveryPhase::Succeeded, &[follower]).await;
     assert_eq!(receiver.requests().len(), 4);
     cluster.cleanup().await.unwrap();
+}
+
+/// Waits until each `(task, reason)` has an Event; returns every `(reason, note)` about the tasks.
+async fn wait_for_object_events(
+    cluster: &TestCluster,
+    agent: &RunningBinary,
+    wanted: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let api: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(cluster.client(), cluster.namespace());
+    guardrails_e2e::kit::wait_for("the agent's Events", DEADLINE, &[agent], || {
+        let api = api.clone();
+        async move {
+            let list = api.list(&Default::default()).await.unwrap().items;
+            let seen: Vec<(String, String, String)> = list
+                .into_iter()
+                .map(|e| {
+                    let name = e.regarding.and_then(|r| r.name).unwrap_or_default();
+                    (
+                        name,
+                        e.reason.unwrap_or_default(),
+                        e.note.unwrap_or_default(),
+                    )
+                })
+                .collect();
+            let all = wanted
+                .iter()
+                .all(|(task, reason)| seen.iter().any(|(n, r, _)| n == task && r == reason));
+            if all {
+                guardrails_e2e::kit::Probe::Ready(
+                    seen.into_iter().map(|(_, r, n)| (r, n)).collect(),
+                )
+            } else {
+                guardrails_e2e::kit::Probe::Pending(format!("{seen:?}"))
+            }
+        }
+    })
+    .await
+    .unwrap()
 }
