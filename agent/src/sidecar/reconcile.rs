@@ -307,10 +307,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             NextStep::Finish(outcome) => {
                 let last = history.last();
                 let message = match outcome {
-                    Outcome::Succeeded => format!(
-                        "delivered after {} attempt(s)",
-                        history.iter().filter(|a| a.outcome.is_send()).count()
-                    ),
+                    Outcome::Succeeded => delivered_message(&history),
                     _ => last
                         .and_then(|a| a.error.clone())
                         .unwrap_or_else(|| "delivery failed".into()),
@@ -352,15 +349,19 @@ async fn finish(
     resolved: &Resolved,
 ) -> Result<Action> {
     let now = jiff::Timestamp::now();
-    delivery.phase = match outcome {
+    let phase = match outcome {
         Outcome::Succeeded => DeliveryPhase::Succeeded,
         Outcome::Failed => DeliveryPhase::Failed,
         Outcome::Rejected => DeliveryPhase::Rejected,
     };
-    delivery.next_attempt_at = None;
-    delivery.delivered_at = (outcome == Outcome::Succeeded).then_some(Time(now));
-    delivery.message = Some(status::truncate_message(&message));
-    ctx.persist(api, task, uid, &delivery).await?;
+    // NB: a success is already recorded by the write after its attempt (see `StatusSink`).
+    if delivery.phase != phase {
+        delivery.phase = phase;
+        delivery.next_attempt_at = None;
+        delivery.delivered_at = (outcome == Outcome::Succeeded).then_some(Time(now));
+        delivery.message = Some(status::truncate_message(&message));
+        ctx.persist(api, task, uid, &delivery).await?;
+    }
     ctx.metrics.delivery_ended(outcome.as_str());
     let host = task
         .spec
@@ -521,6 +522,14 @@ impl StatusSink<'_> {
         let snapshot = {
             let mut delivery = self.delivery.lock().expect("poisoned");
             record_attempt(&mut delivery, record);
+            // NB: a 2xx ends the delivery: the same write records the attempt and the end, one
+            // API write fewer per delivery (`finish` then has nothing left to write).
+            if attempt.outcome == AttemptOutcome::Succeeded {
+                delivery.phase = DeliveryPhase::Succeeded;
+                delivery.next_attempt_at = None;
+                delivery.delivered_at = attempt.ended_at().map(Time);
+                delivery.message = Some(delivered_message(&round_history(&delivery)));
+            }
             delivery.clone()
         };
         self.ctx
@@ -537,4 +546,10 @@ impl AttemptSink for StatusSink<'_> {
     async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         self.record(attempt).await
     }
+}
+
+/// The message of a delivered webhook: how many sends it took.
+fn delivered_message(history: &[DeliveryAttempt]) -> String {
+    let sends = history.iter().filter(|a| a.outcome.is_send()).count();
+    format!("delivered after {sends} attempt(s)")
 }
