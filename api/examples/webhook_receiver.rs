@@ -55,10 +55,9 @@ async fn receive(
             .to_owned()
     };
     println!(
-        "\n{} for task delivery {} (event {})",
+        "\nreceived {} (delivery id {})",
         header("x-guardrails-event"),
-        header("x-guardrails-delivery"),
-        header("webhook-id")
+        header("x-guardrails-delivery")
     );
     let mut verified = true;
     if let Some(verifier) = verifier.as_ref() {

@@ -179,9 +179,9 @@ fn frameworks(fields: &Map<String, Value>) -> Result<Vec<Framework>, ApiError> {
     Ok(frameworks)
 }
 
-/// Parses a framework name (case-insensitive).
+/// Parses a framework name, as published: `HIPAA`, `GDPR`, `PCI_DSS` or `CCPA`.
 pub fn parse_framework(name: &str) -> Result<Framework, ApiError> {
-    let framework = match name.to_ascii_uppercase().as_str() {
+    let framework = match name {
         "HIPAA" => Framework::Hipaa,
         "GDPR" => Framework::Gdpr,
         "PCI_DSS" => Framework::PciDss,
@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn a_full_request_is_accepted_with_its_options() {
-        let s = parse(json!({"text": "hi", "frameworks": ["GDPR", "hipaa", "GDPR"],
+        let s = parse(json!({"text": "hi", "frameworks": ["GDPR", "HIPAA", "GDPR"],
             "include_redaction": true, "webhook_url": "https://partner.io/h", "sign_payload": true}))
         .unwrap();
         assert_eq!(s.frameworks, vec![Framework::Gdpr, Framework::Hipaa]);
@@ -425,6 +425,12 @@ mod tests {
         let err = parse(json!({"text": "a", "frameworks": ["SOX"]})).unwrap_err();
         assert_eq!(err.code, Code::UnknownFramework);
         assert!(err.detail.contains("`SOX`"));
+        let err = parse(json!({"text": "a", "frameworks": ["hipaa"]})).unwrap_err();
+        assert_eq!(
+            err.code,
+            Code::UnknownFramework,
+            "names are case-sensitive, as published"
+        );
         let long = "my ssn is 536-22-1234 and more words";
         let err = parse(json!({"text": "a", "frameworks": [long]})).unwrap_err();
         assert!(!err.detail.contains("536"));

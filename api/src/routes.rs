@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::backend::Backend;
@@ -50,7 +49,7 @@ pub struct AppState {
 pub async fn analyze(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<guardrails_analysis::Analysis>, ApiError> {
     let submission = Submission::from_json(&body, state.max_text_bytes)?;
     let options = submission.options();
     let result = state

@@ -14,7 +14,7 @@ use crate::model::{
     rfc3339,
 };
 use crate::problem::{ApiError, Code};
-use crate::workers::Workers;
+use crate::workers::{AnalysisFailure, Workers};
 
 /// Most attempts shown per task, as in `status.delivery.attempts`.
 const MAX_ATTEMPTS_SHOWN: usize = guardrails_crds::delivery::MAX_STATUS_ATTEMPTS;
@@ -139,7 +139,13 @@ impl StandaloneTasks {
             v.started_at = Some(rfc3339(jiff::Timestamp::now()));
         });
         let options = submission.options();
-        let outcome = self.workers.analyze(submission.text, options).await;
+        let outcome = self
+            .workers
+            .analyze(submission.text, options)
+            .await
+            .and_then(|analysis| {
+                serde_json::to_value(analysis).map_err(|_| AnalysisFailure::Crashed)
+            });
         drop(permit);
         let event = match outcome {
             Ok(result) => {

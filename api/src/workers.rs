@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use guardrails_analysis::{Analyzer, Options};
-use serde_json::Value;
+use guardrails_analysis::{Analysis, Analyzer, Options};
 use tokio::sync::Semaphore;
 
 /// Why an analysis produced no result.
@@ -42,19 +41,22 @@ impl Workers {
         self.size
     }
 
-    /// Analyses `text` and returns the `result` object of DESIGN §5.
-    pub async fn analyze(&self, text: String, options: Options) -> Result<Value, AnalysisFailure> {
+    /// Analyses `text`; the analysis serialises to the `result` object of DESIGN §5.
+    pub async fn analyze(
+        &self,
+        text: String,
+        options: Options,
+    ) -> Result<Analysis, AnalysisFailure> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| AnalysisFailure::Crashed)?;
         let analyzer = self.analyzer.clone();
-        let analysis = tokio::task::spawn_blocking(move || analyzer.analyze(&text, &options))
+        tokio::task::spawn_blocking(move || analyzer.analyze(&text, &options))
             .await
             .map_err(|_| AnalysisFailure::Crashed)?
-            .map_err(|e| AnalysisFailure::Engine(e.to_string()))?;
-        serde_json::to_value(&analysis).map_err(|_| AnalysisFailure::Crashed)
+            .map_err(|e| AnalysisFailure::Engine(e.to_string()))
     }
 }
 
@@ -80,6 +82,7 @@ mod tests {
             .analyze("Card 4111 1111 1111 1111 on file.".into(), options)
             .await
             .unwrap();
+        let result = serde_json::to_value(result).unwrap();
         assert_eq!(result["status"], "success");
         assert_eq!(result["pii"]["entities"][0]["type"], "CREDIT_CARD");
         assert_eq!(result["compliance"]["frameworks"][0], "PCI_DSS");

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Benchmark of the standalone api on loopback with wrk: sync and async, 64 connections.
+# Usage: bash api/bench/standalone.sh   (needs `wrk`: apt-get install wrk)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${CARGO_TARGET_DIR:=target}"
+DURATION="${DURATION:-20s}"
+PORT="${PORT:-18700}"
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+cargo build --release -p guardrails-api --bin guardrails-api
+"$CARGO_TARGET_DIR/release/guardrails-api" --standalone --auth none --listen "127.0.0.1:$PORT" \
+  --max-queued-tasks 1000000 --max-stored-tasks 1000000 2>/dev/null &
+server=$!
+trap 'kill "$server"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+for endpoint in /api/v1/analyze /api/v1/analyze/async; do
+  echo "== $endpoint, 64 connections, $DURATION"
+  wrk -t 2 -c 64 -d "$DURATION" --latency -s api/bench/request.lua "http://127.0.0.1:$PORT" -- "$endpoint"
+done
