@@ -99,9 +99,14 @@ impl Context {
             action: "Deliver".into(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&event, &task.object_ref(&())).await {
-            tracing::warn!(error = %e, reason, "could not publish an Event");
-        }
+        // NB: off the delivery path, so an Event never delays the next attempt or delivery.
+        let recorder = self.recorder.clone();
+        let reference = task.object_ref(&());
+        tokio::spawn(async move {
+            if let Err(e) = recorder.publish(&event, &reference).await {
+                tracing::warn!(error = %e, reason = %event.reason, "could not publish an Event");
+            }
+        });
     }
 }
 
