@@ -1,9 +1,9 @@
 //! The real `guardrails-agent run` sidecar against the test API server (or `E2E_KUBECONFIG`):
 //! finished tasks get their webhook, every attempt is in `status.delivery`, a restart resumes.
 //!
-//! The happy path runs the real operator; the other tests finish tasks themselves through the
-//! API exactly as the operator does (result Secret `<task>-result` with `result.json`, then the
-//! status under the field manager `guardrails-operator`), so that their timing is under control.
+//! The tests finish tasks themselves through the API exactly as the operator does (result Secret
+//! `<task>-result` with `result.json`, then the status under the field manager
+//! `guardrails-operator`), so that their timing is under control; none runs the operator binary.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
