@@ -73,7 +73,10 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
          schemathesis` or point GUARDRAILS_PYTHON at a venv that has it (scripts/test.sh does both)"
     );
     let (_server, address) = start_server();
+    // NB: schemathesis keeps a cache in its working directory; keep it out of the repository.
+    let workdir = tempfile::tempdir().unwrap();
     let output = Command::new(&python)
+        .current_dir(workdir.path())
         .args(["-m", "schemathesis.cli", "run"])
         .arg(format!("http://{address}/openapi.json"))
         .args([
