@@ -410,11 +410,7 @@ async fn an_operator_killed_mid_run_leaves_every_task_completed_once_after_resta
     cluster.cleanup().await.unwrap();
 }
 
-// NB: kube-lease-manager server-side applies the Lease without `metadata.name`, which a real API
-// server accepts for an existing object and the test server refuses (400): run this test against
-// a real cluster with E2E_KUBECONFIG until the test server accepts it.
 #[tokio::test]
-#[ignore = "the test server refuses apply patches without metadata.name; run with E2E_KUBECONFIG"]
 async fn two_replicas_with_leader_election_analyse_each_task_once() {
     let cluster = TestCluster::start().await.unwrap();
     let tasks = tasks_api(&cluster).await;
