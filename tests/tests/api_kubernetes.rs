@@ -2,8 +2,8 @@
 //! AnalysisTask whose text sits in a Secret the task owns, its id resolves in GET at every
 //! stage, and a half-made submission leaves nothing behind.
 //!
-//! The operator and the agent are simulated here by patching status as they would; the chain
-//! through the real operator and agent binaries is not covered yet.
+//! The operator and the agent are simulated here by patching status as they would, so each stage
+//! can be held still; `pipeline.rs` runs the chain through the real operator and agent binaries.
 
 use std::time::Duration;
 
