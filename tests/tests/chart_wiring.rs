@@ -339,7 +339,6 @@ fn every_variable_the_chart_sets_on_the_api_is_a_flag_of_guardrails_api() {
 }
 
 #[test]
-#[ignore = "guardrails-agent has no `run` (sidecar) subcommand yet; enable once it lands"]
 fn the_agent_sidecar_runs_a_subcommand_of_guardrails_agent_with_known_variables() {
     let args = container(&render(&[]), "gr-guardrails-operator", "agent")
         .args
