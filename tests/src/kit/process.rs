@@ -163,6 +163,7 @@ pub struct RunningBinary {
     name: String,
     child: Child,
     logs: Arc<Mutex<Vec<String>>>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningBinary {
@@ -193,16 +194,18 @@ impl RunningBinary {
             message: format!("cannot start {}: {e}", path.display()),
         })?;
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
-            capture(out, "stdout", logs.clone());
+            readers.push(capture(out, "stdout", logs.clone()));
         }
         if let Some(err) = child.stderr.take() {
-            capture(err, "stderr", logs.clone());
+            readers.push(capture(err, "stderr", logs.clone()));
         }
         Ok(Self {
             name: spec.name,
             child,
             logs,
+            readers,
         })
     }
 
@@ -234,7 +237,10 @@ impl RunningBinary {
     /// Waits for the process to exit by itself.
     pub async fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, Error> {
         match tokio::time::timeout(timeout, self.child.wait()).await {
-            Ok(status) => Ok(status?),
+            Ok(status) => {
+                self.drain_logs().await;
+                Ok(status?)
+            }
             Err(_) => Err(Error::Timeout {
                 what: format!("{} to exit", self.name),
                 waited_ms: timeout.as_millis(),
@@ -250,12 +256,22 @@ impl RunningBinary {
             let pid = nix::unistd::Pid::from_raw(pid as i32);
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         }
-        match tokio::time::timeout(grace, self.child.wait()).await {
-            Ok(status) => Ok(status?),
+        let status = match tokio::time::timeout(grace, self.child.wait()).await {
+            Ok(status) => status?,
             Err(_) => {
                 self.child.kill().await?;
-                Ok(self.child.wait().await?)
+                self.child.wait().await?
             }
+        };
+        self.drain_logs().await;
+        Ok(status)
+    }
+
+    /// Waits for the output of an exited process to be read to its end, so `logs()` is complete.
+    async fn drain_logs(&mut self) {
+        for reader in self.readers.drain(..) {
+            // NB: bounded, since a child the process left behind may still hold the pipe open.
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
         }
     }
 
@@ -289,7 +305,7 @@ fn capture<R: AsyncRead + Unpin + Send + 'static>(
     stream: R,
     label: &'static str,
     logs: Arc<Mutex<Vec<String>>>,
-) {
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         while let Ok(Some(line)) = lines.next_line().await {
@@ -297,7 +313,7 @@ fn capture<R: AsyncRead + Unpin + Send + 'static>(
                 .expect("log lock")
                 .push(format!("[{label}] {line}"));
         }
-    });
+    })
 }
 
 #[cfg(test)]
