@@ -547,8 +547,7 @@ mod tests {
     const SECRETS: &str = "/api/v1/namespaces/ns/secrets?";
     const RESULT: &str = "/api/v1/namespaces/ns/secrets/t-result";
 
-    fn context(client: Client, max_text_bytes: usize) -> Arc<Context> {
-        let engine = Engine::new(1, Duration::from_secs(30), max_text_bytes);
+    fn context(client: Client, engine: Engine) -> Arc<Context> {
         let settings = Settings {
             default_ttl_seconds: None,
             text_secret_grace: Duration::from_secs(30),
@@ -567,9 +566,18 @@ mod tests {
         max_text_bytes: usize,
         exchanges: Vec<Exchange>,
     ) -> (Action, Recorded) {
+        let engine = Engine::new(1, Duration::from_secs(30), max_text_bytes);
+        reconcile_on(engine, task, exchanges).await
+    }
+
+    async fn reconcile_on(
+        engine: Engine,
+        task: AnalysisTask,
+        exchanges: Vec<Exchange>,
+    ) -> (Action, Recorded) {
         let (client, verifier) = mock_client();
         let server = verifier.run(exchanges);
-        let ctx = context(client, max_text_bytes);
+        let ctx = context(client, engine);
         let action = reconcile(Arc::new(task), ctx)
             .await
             .expect("reconcile succeeds");
@@ -728,6 +736,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_analysis_over_the_timeout_fails_the_task_with_no_result() {
+        let text = "Call Jane Doe at 212-555-0199 or jane@example.com.\n".repeat(50_000);
+        let task = TaskBuilder::new("t").text(&text).build();
+        let engine = Engine::new(1, Duration::from_micros(1), text.len());
+        let (_, got) = reconcile_on(
+            engine,
+            task.clone(),
+            vec![patch_status(&task), patch_status(&task)],
+        )
+        .await;
+        let failed = &got.requests[1].2["status"];
+        assert_eq!(failed["phase"], "Failed");
+        assert_eq!(failed["conditions"][0]["reason"], "AnalysisTimeout");
+        assert!(
+            failed["error"]
+                .as_str()
+                .unwrap()
+                .contains("--analysis-timeout"),
+            "{failed}"
+        );
+        assert!(failed.get("resultSecretRef").is_none(), "{failed}");
+        assert_eq!(got.event_reasons(), vec!["Started", "AnalysisTimeout"]);
+    }
+
+    #[tokio::test]
     async fn a_running_task_with_its_result_secret_is_finished_without_a_new_analysis() {
         let task = TaskBuilder::new("t")
             .running(Timestamp::from_second(10).unwrap())
@@ -796,7 +829,7 @@ mod tests {
             Exchange::new(Method::POST, SECRETS, result_secret_of(&task)),
             patch_status(&task),
         ]);
-        let ctx = context(client, 1024);
+        let ctx = context(client, Engine::new(1, Duration::from_secs(30), 1024));
         reconcile(Arc::new(task.clone()), ctx.clone())
             .await
             .unwrap();

@@ -196,6 +196,26 @@ mod tests {
         assert_eq!(err, TaskFailure::TextTooLarge { bytes: 9, limit: 8 });
     }
 
+    #[tokio::test]
+    async fn an_analysis_over_the_timeout_fails_and_keeps_its_slot_until_it_ends() {
+        // Several MiB of PII-dense text take tens of milliseconds; the timeout is a microsecond.
+        let text = "Call Jane Doe at 212-555-0199, card 4111 1111 1111 1111.\n".repeat(60_000);
+        let engine = Engine::new(1, Duration::from_micros(1), text.len());
+        let err = engine
+            .analyze(text, &spec(vec![Framework::Hipaa], true))
+            .await
+            .unwrap_err();
+        assert_eq!(err, TaskFailure::AnalysisTimeout(Duration::from_micros(1)));
+        assert_eq!(err.reason(), "AnalysisTimeout");
+        // The timed-out analysis still runs on its thread and holds the only permit.
+        assert_eq!(engine.permits.available_permits(), 0);
+        let freed = tokio::time::timeout(Duration::from_secs(60), engine.permits.acquire()).await;
+        assert!(
+            freed.is_ok(),
+            "the permit comes back once the analysis ends"
+        );
+    }
+
     #[test]
     fn every_crd_framework_is_known_to_the_engine() {
         let all = vec![
