@@ -22,9 +22,9 @@ impl Contact {
     pub(crate) fn new() -> Self {
         // International (+CC ...), North American (NXX NXX XXXX) and leading-zero national forms.
         let phone = [
-            r"\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,6}",
-            r"(?:1[ .\-]?)?(?:\(\d{3}\)|\d{3})[ .\-]?\d{3}[ .\-]?\d{4}",
-            r"\(?0\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}",
+            r"\+[0-9]{1,3}(?:[ .\-]?\(?[0-9]{1,5}\)?){1,6}",
+            r"(?:1[ .\-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}",
+            r"\(?0[0-9]{1,4}\)?(?:[ .\-]?[0-9]{2,4}){2,4}",
         ]
         .join("|");
         Contact {
@@ -34,7 +34,9 @@ impl Contact {
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
-        for (start, end) in regions.matches(&self.phone, text) {
+        // NB: a match is one cluster and at most a `+` or `(` before it and a `)` after it;
+        // every shape [`shape_score`] accepts has at least 8 digits.
+        for (start, end) in regions.matches(&self.phone, text, |c| c.digits >= 8, 1, 1) {
             if let Some(c) = phone(text, start, &text[start..end]) {
                 out.push(c);
             }

@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::Candidate;
-use super::regions::NumericRegions;
+use super::regions::{NumericRegions, merged, search};
 use crate::context::{around, mentions, standalone};
 use crate::entity::EntityType;
 
@@ -14,20 +14,24 @@ const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Ju
 pub(crate) struct Dates {
     numeric: Regex,
     worded: Regex,
+    /// The first three letters of every month name: where a worded date can be.
+    month: Regex,
     time: Regex,
 }
 
 impl Dates {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
-        let iso = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+\-]\d{2}:?\d{2})?)?";
-        let slashed = r"\d{1,2}[/.]\d{1,2}[/.]\d{4}|\d{1,2}/\d{1,2}/\d{2}|\d{4}/\d{2}/\d{2}";
+        let iso = r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?(?:Z|[+\-][0-9]{2}:?[0-9]{2})?)?";
+        let slashed = r"[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{4}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}|[0-9]{4}/[0-9]{2}/[0-9]{2}";
         let worded = format!(
-            r"{MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH}\.?,? \d{{4}}|{MONTH} \d{{4}}"
+            r"{MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}|[0-9]{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH}\.?,? [0-9]{{4}}|{MONTH} [0-9]{{4}}"
         );
         Dates {
             numeric: Regex::new(&format!("{iso}|{slashed}")).expect("numeric date pattern"),
             worded: Regex::new(&worded).expect("worded date pattern"),
+            month: Regex::new("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+                .expect("month pattern"),
             time: Regex::new(r"\d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?")
                 .expect("time pattern"),
         }
@@ -35,7 +39,8 @@ impl Dates {
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
-        for (start, end) in regions.matches(&self.numeric, text) {
+        // NB: a numeric date is one cluster of at least 4 digits, perhaps followed by a `Z`.
+        for (start, end) in regions.matches(&self.numeric, text, |c| c.digits >= 4, 0, 1) {
             if plausible_numeric(&text[start..end])
                 && standalone(text, start, end)
                 && !dotted_neighbour(text, start, end)
@@ -43,13 +48,19 @@ impl Dates {
                 out.push(scored(text, start, end, 0.85));
             }
         }
-        for (start, end) in regions.matches(&self.worded, text) {
+        // NB: a worded date starts at most 8 bytes before its month name (`31st of `) and ends
+        // at most 21 bytes after the name's start (`September. 30th, 2024`).
+        let months = self
+            .month
+            .find_iter(text)
+            .map(|m| (m.start().saturating_sub(8), m.start() + 21));
+        for (start, end) in search(&self.worded, text, merged(months, text)) {
             if standalone(text, start, end) {
                 out.push(scored(text, start, end, 0.85));
             }
         }
-        for (start, end) in regions.matches(&self.time, text) {
-            let s = &text[start..end];
+        for m in self.time.find_iter(text) {
+            let (start, end, s) = (m.start(), m.end(), m.as_str());
             let mut parts = s
                 .split(|c: char| !c.is_ascii_digit())
                 .filter(|p| !p.is_empty());

@@ -38,8 +38,8 @@ impl Financial {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
         Financial {
-            card: Regex::new(r"\d(?:[ \-]?\d){12,18}").expect("card pattern"),
-            iban: Regex::new(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}").expect("iban pattern"),
+            card: Regex::new(r"[0-9](?:[ \-]?[0-9]){12,18}").expect("card pattern"),
+            iban: Regex::new(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}").expect("iban pattern"),
             account: Regex::new(r"\d{8,17}").expect("account pattern"),
             account_words: keywords(ACCOUNT_WORDS),
             btc: Regex::new(
@@ -51,12 +51,18 @@ impl Financial {
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
-        for (start, end) in regions.matches(&self.card, text) {
+        // NB: a card number is one cluster of at least 13 digits.
+        for (start, end) in regions.matches(&self.card, text, |c| c.digits >= 13, 0, 0) {
             if let Some(c) = card(text, start, end) {
                 out.push(c);
             }
         }
-        for (start, end) in regions.matches(&self.iban, text) {
+        // NB: an IBAN starts two capitals before a run of digits and spans at most 64 bytes.
+        let b = text.as_bytes();
+        let after_capitals = |s: usize, len: usize| {
+            len >= 2 && s >= 2 && b[s - 2].is_ascii_uppercase() && b[s - 1].is_ascii_uppercase()
+        };
+        for (start, end) in regions.matches_near_runs(&self.iban, text, after_capitals, 2, 62) {
             if let Some(c) = iban(text, start, &text[start..end]) {
                 out.push(c);
             }
@@ -69,8 +75,8 @@ impl Financial {
                 }
             }
         }
-        for (start, end) in regions.matches(&self.btc, text) {
-            let s = &text[start..end];
+        for m in self.btc.find_iter(text) {
+            let (start, end, s) = (m.start(), m.end(), m.as_str());
             let valid = if s.starts_with("bc1") || s.starts_with("BC1") {
                 validate::bech32(s)
             } else {

@@ -56,18 +56,20 @@ impl Government {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
         Government {
-            ssn_nhs: Regex::new(r"\d{3}[ \-.]?\d{2}\d?[ \-.]?\d{4}").expect("ssn and nhs pattern"),
+            ssn_nhs: Regex::new(r"[0-9]{3}[ \-.]?[0-9]{2}[0-9]?[ \-.]?[0-9]{4}")
+                .expect("ssn and nhs pattern"),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
             passport_words: keywords(PASSPORT_WORDS),
             license_words: keywords(LICENSE_WORDS),
             license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
-            dea: Regex::new(r"[A-Z][A-Z9]\d{7}").expect("dea pattern"),
+            dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
         }
     }
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
-        for (start, end) in regions.matches(&self.ssn_nhs, text) {
+        // NB: SSNs, ITINs and NHS numbers are one cluster of at least 9 digits.
+        for (start, end) in regions.matches(&self.ssn_nhs, text, |c| c.digits >= 9, 0, 0) {
             let s = &text[start..end];
             if s.bytes().filter(u8::is_ascii_digit).count() == 9 {
                 out.extend(ssn_or_itin(text, start, end));
@@ -114,7 +116,12 @@ impl Government {
                 }
             }
         }
-        for (start, end) in regions.matches(&self.dea, text) {
+        // NB: a DEA number is a capital, a capital or 9, then 7 digits: a run of 7 or more
+        // digits right after a capital, or after a capital and a capital.
+        let b = text.as_bytes();
+        let after_capital =
+            |s: usize, len: usize| len >= 7 && s >= 1 && b[s - 1].is_ascii_uppercase();
+        for (start, end) in regions.matches_near_runs(&self.dea, text, after_capital, 2, 8) {
             if !standalone_number(text, start, end) || !validate::dea(&text[start..end]) {
                 continue;
             }

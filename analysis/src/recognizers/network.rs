@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::Regex;
 
 use super::Candidate;
-use super::regions::NumericRegions;
+use super::regions::{Cluster, NumericRegions};
 use crate::context::{around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
 
@@ -40,7 +40,7 @@ impl Network {
                 .expect("email pattern"),
             url: Regex::new(r#"(?:https?|ftp)://[^\s<>"'`]+|www\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^\s<>"'`]*"#)
                 .expect("url pattern"),
-            ipv4: Regex::new(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}").expect("ipv4 pattern"),
+            ipv4: Regex::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}").expect("ipv4 pattern"),
             ipv6: Regex::new(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*").expect("ipv6 pattern"),
         }
     }
@@ -79,7 +79,9 @@ impl Network {
             let score = if s.starts_with("www.") { 0.7 } else { 0.85 };
             out.push(Candidate::new(EntityType::Url, m.start(), end, score));
         }
-        for (start, end) in regions.matches(&self.ipv4, text) {
+        // NB: an IPv4 address is one cluster of at least 4 digits and 3 dots.
+        let dotted = |c: &Cluster| c.digits >= 4 && c.dots >= 3;
+        for (start, end) in regions.matches(&self.ipv4, text, dotted, 0, 0) {
             if !standalone_number(text, start, end) || text[start..end].parse::<Ipv4Addr>().is_err()
             {
                 continue;

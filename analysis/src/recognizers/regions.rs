@@ -1,46 +1,173 @@
-//! The parts of a text near digits: patterns that need a digit only search there.
+//! Where digit-bearing patterns can match: one pass over the text finds the clusters of ASCII
+//! digits, and each pattern then searches only around the clusters that could hold a match.
+//!
+//! A cluster is a maximal run of digits in which consecutive digits are at most
+//! [`MAX_GAP`] bytes apart and every byte between them is a [`joiner`] (space, `-`, `.`, `/`,
+//! `(`, `)`, `:`, `,`, `T`, `+`). Every match of a digit-bearing pattern keeps its digits inside
+//! one cluster (its separators are joiners), so searching windows around the right clusters —
+//! merged where they overlap — finds exactly the matches a search of the whole text finds.
 
 use regex::Regex;
 
-/// How far from a digit a match of a digit-bearing pattern can start or end, in bytes.
-const MARGIN: usize = 100;
+/// The most bytes between two digits of one cluster.
+const MAX_GAP: usize = 3;
 
-/// Byte ranges of a text that lie within [`MARGIN`] bytes of a digit, merged and sorted.
-pub(crate) struct NumericRegions(Vec<(usize, usize)>);
+/// Whether `b` may sit between two digits of one cluster.
+fn joiner(b: u8) -> bool {
+    matches!(
+        b,
+        b' ' | b'-' | b'.' | b'/' | b'(' | b')' | b':' | b',' | b'T' | b'+'
+    )
+}
+
+/// A cluster of digits: byte offsets of its first and one past its last digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cluster {
+    /// Byte offset of the first digit.
+    pub start: usize,
+    /// Byte offset one past the last digit.
+    pub end: usize,
+    /// How many digits the cluster holds.
+    pub digits: usize,
+    /// The longest run of consecutive digits.
+    pub longest_run: usize,
+    /// How many `.` the cluster holds.
+    pub dots: usize,
+}
+
+/// The digit clusters of a text, in order, plus the starts of runs of digits.
+pub(crate) struct NumericRegions {
+    clusters: Vec<Cluster>,
+    /// (start, length) of every maximal run of consecutive digits.
+    runs: Vec<(usize, usize)>,
+}
 
 impl NumericRegions {
-    /// Finds the regions of `text`.
+    /// Finds the clusters of `text` in one pass.
     pub(crate) fn of(text: &str) -> Self {
-        let mut regions: Vec<(usize, usize)> = Vec::new();
-        for (i, _) in text.bytes().enumerate().filter(|(_, b)| b.is_ascii_digit()) {
-            let (start, end) = (i.saturating_sub(MARGIN), (i + MARGIN + 1).min(text.len()));
-            match regions.last_mut() {
-                Some(last) if start <= last.1 => last.1 = end,
-                _ => regions.push((start, end)),
+        let b = text.as_bytes();
+        let mut clusters = Vec::new();
+        let mut runs = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if !b[i].is_ascii_digit() {
+                i += 1;
+                continue;
             }
+            let mut c = Cluster {
+                start: i,
+                end: i,
+                digits: 0,
+                longest_run: 0,
+                dots: 0,
+            };
+            loop {
+                let run_start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                let run = i - run_start;
+                runs.push((run_start, run));
+                c.digits += run;
+                c.longest_run = c.longest_run.max(run);
+                c.end = i;
+                // The gap to the next digit, if it is short and made of joiners.
+                let mut j = i;
+                while j < b.len() && j - i < MAX_GAP && joiner(b[j]) {
+                    j += 1;
+                }
+                if j > i && j < b.len() && b[j].is_ascii_digit() {
+                    c.dots += b[i..j].iter().filter(|&&x| x == b'.').count();
+                    i = j;
+                } else {
+                    break;
+                }
+            }
+            clusters.push(c);
         }
-        for r in &mut regions {
-            while !text.is_char_boundary(r.0) {
-                r.0 -= 1;
-            }
-            while !text.is_char_boundary(r.1) {
-                r.1 += 1;
-            }
-        }
-        NumericRegions(regions)
+        NumericRegions { clusters, runs }
     }
 
-    /// The matches of `re` inside the regions, as byte ranges of the whole text.
+    /// The matches of `re` in windows around the clusters `keep` accepts: each window is the
+    /// cluster widened by `before` and `after` bytes (to character boundaries), and overlapping
+    /// windows are merged. Byte ranges are of the whole text.
     pub(crate) fn matches<'a>(
         &'a self,
         re: &'a Regex,
         text: &'a str,
+        keep: impl Fn(&Cluster) -> bool + 'a,
+        before: usize,
+        after: usize,
     ) -> impl Iterator<Item = (usize, usize)> + 'a {
-        self.0.iter().flat_map(move |&(from, to)| {
-            re.find_iter(&text[from..to])
-                .map(move |m| (from + m.start(), from + m.end()))
-        })
+        let spans = self
+            .clusters
+            .iter()
+            .filter(move |c| keep(c))
+            .map(move |c| (c.start.saturating_sub(before), c.end + after));
+        search(re, text, merged(spans, text))
     }
+
+    /// The matches of `re` in windows around the runs of consecutive digits `keep` accepts
+    /// (given the run's start and length): from `before` bytes before the run's start to
+    /// `after` bytes after it.
+    pub(crate) fn matches_near_runs<'a>(
+        &'a self,
+        re: &'a Regex,
+        text: &'a str,
+        keep: impl Fn(usize, usize) -> bool + 'a,
+        before: usize,
+        after: usize,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let spans = self
+            .runs
+            .iter()
+            .filter(move |&&(s, len)| keep(s, len))
+            .map(move |&(s, _)| (s.saturating_sub(before), s + after));
+        search(re, text, merged(spans, text))
+    }
+}
+
+/// The matches of `re` in each window, as byte ranges of the whole text.
+pub(crate) fn search<'a>(
+    re: &'a Regex,
+    text: &'a str,
+    windows: impl Iterator<Item = (usize, usize)> + 'a,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    windows.flat_map(move |(from, to)| {
+        re.find_iter(&text[from..to])
+            .map(move |m| (from + m.start(), from + m.end()))
+    })
+}
+
+/// Sorted spans clipped to the text, widened to character boundaries and merged where they
+/// overlap or touch.
+pub(crate) fn merged<'a>(
+    spans: impl Iterator<Item = (usize, usize)> + 'a,
+    text: &'a str,
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let mut spans = spans
+        .map(move |(mut from, to)| {
+            let mut to = to.min(text.len());
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            (from, to)
+        })
+        .peekable();
+    std::iter::from_fn(move || {
+        let (from, mut to) = spans.next()?;
+        while let Some(&(f, t)) = spans.peek() {
+            if f > to {
+                break;
+            }
+            to = to.max(t);
+            spans.next();
+        }
+        Some((from, to))
+    })
 }
 
 #[cfg(test)]
@@ -48,23 +175,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_far_from_digits_is_not_searched() {
-        let text = format!("{}call 212-555-0198{}", "a".repeat(300), "b".repeat(300));
-        let regions = NumericRegions::of(&text);
-        assert_eq!(regions.0, vec![(205, 417)]);
-        let re = Regex::new(r"[a-z]+").unwrap();
-        let total: usize = regions.matches(&re, &text).map(|(s, e)| e - s).sum();
-        assert!(total < 250);
+    fn clusters_join_digits_across_short_separators() {
+        let text = "call (212) 555-0198 or 10.0.0.1, not 12 ab 34";
+        let r = NumericRegions::of(text);
+        let spans: Vec<&str> = r.clusters.iter().map(|c| &text[c.start..c.end]).collect();
+        assert_eq!(spans, vec!["212) 555-0198", "10.0.0.1", "12", "34"]);
+        assert_eq!(r.clusters[0].digits, 10);
+        assert_eq!(r.clusters[0].longest_run, 4);
+        assert_eq!(r.clusters[1].dots, 3);
+    }
+
+    #[test]
+    fn only_windows_around_kept_clusters_are_searched() {
+        let text = format!(
+            "{}call 212-555-0198 and 12-34{}",
+            "a".repeat(300),
+            "b".repeat(300)
+        );
+        let r = NumericRegions::of(&text);
+        let re = Regex::new(r"[0-9a-z]+").unwrap();
+        let found: Vec<&str> = r
+            .matches(&re, &text, |c| c.digits >= 8, 1, 1)
+            .map(|(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(found, vec!["212", "555", "0198"]);
     }
 
     #[test]
     fn matches_are_reported_in_whole_text_offsets() {
         let text = format!("{}SSN 536-22-1234", "é".repeat(200));
-        let re = Regex::new(r"\d{3}-\d{2}-\d{4}").unwrap();
+        let re = Regex::new(r"[0-9]{3}-[0-9]{2}-[0-9]{4}").unwrap();
         let found: Vec<&str> = NumericRegions::of(&text)
-            .matches(&re, &text)
+            .matches(&re, &text, |_| true, 3, 0)
             .map(|(s, e)| &text[s..e])
             .collect();
         assert_eq!(found, vec!["536-22-1234"]);
+    }
+
+    #[test]
+    fn overlapping_windows_are_merged_and_kept_on_character_boundaries() {
+        let text = "é1é2ééééééé3";
+        let spans: Vec<(usize, usize)> =
+            merged([(1, 3), (2, 5), (13, 14)].into_iter(), text).collect();
+        assert_eq!(spans, vec![(0, 5), (12, 14)]);
     }
 }
