@@ -24,12 +24,17 @@ pub enum AttemptOutcome {
     Rejected,
     /// Deferred to the next rate-limit window; nothing was sent.
     RateLimited,
+    /// Held because the governing WebhookEndpoint is suspended; nothing was sent.
+    Suspended,
 }
 
 impl AttemptOutcome {
     /// Whether bytes may have reached the receiver (counts against `maxAttempts`).
     pub fn is_send(self) -> bool {
-        !matches!(self, AttemptOutcome::Rejected | AttemptOutcome::RateLimited)
+        !matches!(
+            self,
+            AttemptOutcome::Rejected | AttemptOutcome::RateLimited | AttemptOutcome::Suspended
+        )
     }
 
     /// The snake_case name, as serialised.
@@ -43,6 +48,7 @@ impl AttemptOutcome {
             AttemptOutcome::Interrupted => "interrupted",
             AttemptOutcome::Rejected => "rejected",
             AttemptOutcome::RateLimited => "rate_limited",
+            AttemptOutcome::Suspended => "suspended",
         }
     }
 }
@@ -159,6 +165,7 @@ mod tests {
     fn rejected_and_rate_limited_attempts_sent_nothing() {
         assert!(!AttemptOutcome::Rejected.is_send());
         assert!(!AttemptOutcome::RateLimited.is_send());
+        assert!(!AttemptOutcome::Suspended.is_send());
         assert!(AttemptOutcome::Timeout.is_send());
     }
 }

@@ -18,11 +18,20 @@ pub enum NextStep {
 }
 
 /// Decides the next step from the effective `policy`, the `attempts` so far (oldest first) and `now`.
+///
+/// A `suspended` record only marks that the endpoint held the delivery: once the hold is lifted
+/// the schedule of the attempts before it applies (usually: send at once).
 pub fn next_step(policy: &Policy, attempts: &[DeliveryAttempt], now: Timestamp) -> NextStep {
-    let Some(last) = attempts.last() else {
+    let Some(last) = attempts
+        .iter()
+        .rev()
+        .find(|a| a.outcome != AttemptOutcome::Suspended)
+    else {
         return NextStep::SendNow;
     };
     let due = match last.outcome {
+        // NB: never the case (skipped above); a lifted hold is due at once.
+        AttemptOutcome::Suspended => now,
         AttemptOutcome::Succeeded => return NextStep::Finish(Outcome::Succeeded),
         AttemptOutcome::Rejected => return NextStep::Finish(Outcome::Rejected),
         AttemptOutcome::RateLimited => next_window(last.started_at),
@@ -49,6 +58,16 @@ pub fn next_step(policy: &Policy, attempts: &[DeliveryAttempt], now: Timestamp) 
         NextStep::WaitUntil(due)
     } else {
         NextStep::SendNow
+    }
+}
+
+/// `step` with a recorded schedule as its floor: an attempt is never made before `earliest` (the
+/// `nextAttemptAt` in status, which may hold a receiver's `Retry-After` the history lacks).
+pub fn not_before(step: NextStep, earliest: Option<Timestamp>, now: Timestamp) -> NextStep {
+    match (step, earliest) {
+        (NextStep::SendNow, Some(at)) if at > now => NextStep::WaitUntil(at),
+        (NextStep::WaitUntil(due), Some(at)) => NextStep::WaitUntil(due.max(at)),
+        (step, _) => step,
     }
 }
 
@@ -231,6 +250,66 @@ mod tests {
         assert_eq!(
             next_step(&Policy::default(), &[interrupted], t0()),
             NextStep::WaitUntil(secs(6))
+        );
+    }
+
+    #[test]
+    fn a_lifted_suspension_sends_at_once() {
+        let mut held = DeliveryAttempt::new(1, t0());
+        held.outcome = AttemptOutcome::Suspended;
+        held.duration_ms = Some(0);
+        assert_eq!(
+            next_step(&Policy::default(), &[held], secs(30)),
+            NextStep::SendNow
+        );
+    }
+
+    #[test]
+    fn a_suspension_keeps_the_retry_schedule_of_the_attempts_before_it() {
+        let mut held = DeliveryAttempt::new(2, secs(0));
+        held.outcome = AttemptOutcome::Suspended;
+        held.duration_ms = Some(0);
+        let attempts = [server_error(1, 0), held];
+        assert_eq!(
+            next_step(&Policy::default(), &attempts, secs(0)),
+            NextStep::WaitUntil(secs(1))
+        );
+        let three = [
+            server_error(1, 0),
+            server_error(2, 1),
+            server_error(3, 3),
+            attempts[1].clone(),
+        ];
+        assert_eq!(
+            next_step(&Policy::default(), &three, secs(10)),
+            NextStep::Finish(Outcome::Failed),
+            "a hold never grants an extra attempt"
+        );
+    }
+
+    #[test]
+    fn a_recorded_schedule_is_never_brought_forward() {
+        let later = Some(secs(30));
+        assert_eq!(
+            not_before(NextStep::SendNow, later, secs(5)),
+            NextStep::WaitUntil(secs(30))
+        );
+        assert_eq!(
+            not_before(NextStep::WaitUntil(secs(1)), later, secs(0)),
+            NextStep::WaitUntil(secs(30)),
+            "a restart without the Retry-After in memory keeps the recorded time"
+        );
+        assert_eq!(
+            not_before(NextStep::WaitUntil(secs(60)), later, secs(0)),
+            NextStep::WaitUntil(secs(60))
+        );
+        assert_eq!(
+            not_before(NextStep::SendNow, later, secs(31)),
+            NextStep::SendNow
+        );
+        assert_eq!(
+            not_before(NextStep::Finish(Outcome::Failed), later, secs(0)),
+            NextStep::Finish(Outcome::Failed)
         );
     }
 

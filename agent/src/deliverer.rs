@@ -286,7 +286,13 @@ impl Deliverer {
                     }
                 } else {
                     attempt.outcome = AttemptOutcome::HttpError;
-                    attempt.error = Some(format!("receiver answered HTTP {}", status.as_u16()));
+                    attempt.error = Some(match attempt.retry_after_seconds {
+                        Some(seconds) => format!(
+                            "receiver answered HTTP {} (Retry-After: {seconds} s)",
+                            status.as_u16()
+                        ),
+                        None => format!("receiver answered HTTP {}", status.as_u16()),
+                    });
                 }
             }
             Err(err) if err.is_timeout() => {

@@ -38,7 +38,7 @@ pub use allowlist::AllowList;
 pub use attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
-pub use decision::{NextStep, next_step};
+pub use decision::{NextStep, next_step, not_before};
 pub use deliverer::{AttemptSink, Deliverer, Delivery, DeliveryReport};
 pub use event::{Event, EventType};
 pub use policy::{Policy, SigningSecret};

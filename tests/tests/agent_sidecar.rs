@@ -804,6 +804,270 @@ async fn with_leader_election_one_replica_delivers_and_the_other_takes_over() {
     cluster.cleanup().await.unwrap();
 }
 
+fn delivery_of(task: &AnalysisTask) -> guardrails_crds::delivery::DeliveryStatus {
+    task.status
+        .as_ref()
+        .and_then(|s| s.delivery.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_suspended_endpoint_holds_the_delivery_as_a_suspended_attempt_until_lifted() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    create_endpoint(
+        &cluster,
+        "paused",
+        json!({"domains": ["127.0.0.1"], "suspend": true}),
+    )
+    .await;
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "held", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "held", None).await;
+    let held = wait_for_object(
+        &tasks(&cluster),
+        "held",
+        "a suspended attempt",
+        DEADLINE,
+        &[&agent],
+        |t| {
+            delivery_of(t)
+                .attempts
+                .iter()
+                .any(|a| a.outcome == AttemptOutcome::Suspended)
+        },
+    )
+    .await
+    .unwrap();
+    let delivery = delivery_of(&held);
+    assert_eq!(delivery.phase, DeliveryPhase::Pending);
+    assert_eq!(outcomes(&held), [(AttemptOutcome::Suspended, None)]);
+    assert!(
+        delivery.message.as_deref().unwrap().contains("`paused`"),
+        "{delivery:?}"
+    );
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing sent while suspended"
+    );
+
+    Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace())
+        .patch(
+            "paused",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"suspend": false}})),
+        )
+        .await
+        .unwrap();
+    let done = wait_delivery(&cluster, "held", DeliveryPhase::Succeeded, &[&agent]).await;
+    assert_eq!(
+        outcomes(&done),
+        [
+            (AttemptOutcome::Suspended, None),
+            (AttemptOutcome::Succeeded, Some(200))
+        ],
+        "one hold recorded however long it lasted, then the delivery"
+    );
+    assert_eq!(receiver.requests().len(), 1);
+    cluster.cleanup().await.unwrap();
+}
+
+/// The `Ready` condition of the WebhookEndpoint `name`, once it is `(status, reason)`.
+async fn wait_ready(
+    cluster: &TestCluster,
+    name: &str,
+    status: &str,
+    reason: &str,
+    agent: &RunningBinary,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    let endpoint = wait_for_object(
+        &Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace()),
+        name,
+        &format!("Ready={status} ({reason})"),
+        DEADLINE,
+        &[agent],
+        |e| {
+            e.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == status && c.reason == reason)
+            })
+        },
+    )
+    .await
+    .unwrap();
+    endpoint
+        .status
+        .unwrap()
+        .conditions
+        .into_iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_endpoint_is_ready_while_its_signing_secret_exists_without_any_delivery() {
+    let cluster = TestCluster::start().await.unwrap();
+    create_endpoint(
+        &cluster,
+        "partner",
+        json!({"domains": ["partner.example"], "signingSecretRef": {"name": "partner-hmac", "key": "secret"}}),
+    )
+    .await;
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let missing = wait_ready(&cluster, "partner", "False", "SecretMissing", &agent).await;
+    assert!(
+        missing.message.contains("partner-hmac/secret"),
+        "{missing:?}"
+    );
+
+    create_secret(&cluster, "partner-hmac", "secret", "hmac-value").await;
+    wait_ready(&cluster, "partner", "True", "SecretsFound", &agent).await;
+
+    Api::<Secret>::namespaced(cluster.client(), cluster.namespace())
+        .delete("partner-hmac", &Default::default())
+        .await
+        .unwrap();
+    wait_ready(&cluster, "partner", "False", "SecretMissing", &agent).await;
+    assert!(!agent.logs().contains("hmac-value"));
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retry_after_is_recorded_in_the_schedule_and_kept_by_a_restarted_agent() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([Reply::RetryAfter(503, 4)])
+        .await
+        .unwrap();
+    let mut first = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    create_task(&cluster, "later", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "later", None).await;
+    let waiting = wait_for_object(
+        &tasks(&cluster),
+        "later",
+        "the first attempt ended with its retry scheduled",
+        DEADLINE,
+        &[&first],
+        |t| {
+            let d = delivery_of(t);
+            d.next_attempt_at.is_some()
+                && d.attempts
+                    .first()
+                    .is_some_and(|a| a.http_status == Some(503))
+        },
+    )
+    .await
+    .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+    let scheduled = delivery_of(&waiting);
+    let attempt = &scheduled.attempts[0];
+    assert!(
+        attempt
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("Retry-After: 4 s"),
+        "{attempt:?}"
+    );
+    let ended =
+        attempt.started_at.0 + jiff::SignedDuration::from_millis(attempt.duration_ms.unwrap());
+    let next = scheduled.next_attempt_at.clone().unwrap().0;
+    assert!(
+        next.duration_since(ended) >= jiff::SignedDuration::from_secs(4),
+        "the schedule honours Retry-After (4 s), not the 1 s backoff: ended {ended}, next {next}"
+    );
+
+    let second = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let done = wait_delivery(&cluster, "later", DeliveryPhase::Succeeded, &[&second]).await;
+    let delivery = delivery_of(&done);
+    assert_eq!(
+        outcomes(&done),
+        [
+            (AttemptOutcome::HttpError, Some(503)),
+            (AttemptOutcome::Succeeded, Some(200))
+        ]
+    );
+    assert!(
+        delivery.attempts[1].started_at.0 >= next,
+        "the restarted agent kept the recorded time"
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_replica_that_loses_its_lease_records_the_attempt_in_flight_as_interrupted_and_exits_non_zero()
+ {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([Reply::Hang]).await.unwrap();
+    create_endpoint(
+        &cluster,
+        "slow",
+        json!({"domains": ["127.0.0.1"], "timeoutSeconds": 60}),
+    )
+    .await;
+    let mut leader = RunningBinary::start(agent(&cluster, &[("POD_NAME", "replica-a")]).args([
+        "--leader-election",
+        "true",
+        "--lease-name",
+        "agent-lease",
+        "--lease-namespace",
+        cluster.namespace(),
+        "--lease-duration-seconds",
+        "3",
+    ]))
+    .await
+    .unwrap();
+    create_task(&cluster, "cut", Some(json!({"url": receiver.url()}))).await;
+    finish_as_operator(&cluster, "cut", None).await;
+    receiver.wait_for_requests(1, DEADLINE).await.unwrap();
+    wait_for_object(
+        &tasks(&cluster),
+        "cut",
+        "an attempt in progress",
+        DEADLINE,
+        &[&leader],
+        |t| {
+            delivery_of(t)
+                .attempts
+                .iter()
+                .any(|a| a.outcome == AttemptOutcome::InProgress)
+        },
+    )
+    .await
+    .unwrap();
+
+    // Another replica takes the Lease over, as after a partition that outlasted the Lease.
+    let takeover = json!({"spec": {"holderIdentity": "replica-b", "leaseDurationSeconds": 60,
+        "renewTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime(jiff::Timestamp::now())}});
+    Api::<k8s_openapi::api::coordination::v1::Lease>::namespaced(
+        cluster.client(),
+        cluster.namespace(),
+    )
+    .patch(
+        "agent-lease",
+        &PatchParams::default(),
+        &Patch::Merge(&takeover),
+    )
+    .await
+    .unwrap();
+    let exit = leader.wait_exit(Duration::from_secs(30)).await.unwrap();
+    assert!(!exit.success(), "losing the Lease is a failure: {exit:?}");
+    assert!(
+        leader.logs().contains("leadership lost"),
+        "{}",
+        leader.logs()
+    );
+    let task = tasks(&cluster).get("cut").await.unwrap();
+    assert_eq!(outcomes(&task), [(AttemptOutcome::Interrupted, None)]);
+    assert_eq!(delivery_of(&task).phase, DeliveryPhase::Pending);
+    cluster.cleanup().await.unwrap();
+}
+
 /// Waits until each `(task, reason)` has an Event; returns every `(reason, note)` about the tasks.
 async fn wait_for_object_events(
     cluster: &TestCluster,

@@ -3,7 +3,7 @@
 use super::policy::secret_present;
 use super::status::FIELD_MANAGER;
 use crate::Result;
-use guardrails_crds::conditions::{READY, new_condition, set_condition};
+use guardrails_crds::conditions::{READY, find_condition, new_condition, set_condition};
 use guardrails_crds::endpoint::LastDelivery;
 use guardrails_crds::{WebhookEndpoint, WebhookEndpointStatus};
 use k8s_openapi::api::core::v1::Secret;
@@ -11,9 +11,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, Patch, PatchParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 /// What happened to a delivery governed by an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,33 +73,129 @@ impl EndpointStatusBook {
                 });
             }
         }
-        let (ready, reason, message) = readiness(endpoint, &secret);
-        set_condition(
-            &mut status.conditions,
-            new_condition(
-                READY,
-                ready,
-                reason,
-                message,
-                endpoint.metadata.generation,
-                now,
-            ),
-        );
-        status.observed_generation = endpoint.metadata.generation;
+        set_ready(status, endpoint, &secret, now);
+        let status = status.clone();
+        self.write(&namespace, &name, &status).await
+    }
+
+    /// Brings the endpoint's `Ready` condition in line with its Secrets as they are now; writes
+    /// only when the condition or the observed generation changed. True if it wrote.
+    pub async fn refresh_ready(
+        &self,
+        endpoint: &WebhookEndpoint,
+        secret: impl Fn(&str) -> Option<Arc<Secret>>,
+    ) -> Result<bool> {
+        let namespace = endpoint.namespace().unwrap_or_default();
+        let name = endpoint.name_any();
+        let mut known = self.known.lock().await;
+        let status = known
+            .entry((namespace.clone(), name.clone()))
+            .or_insert_with(|| endpoint.status.clone().unwrap_or_default());
+        if !ready_outdated(status, endpoint, &secret) {
+            return Ok(false);
+        }
+        set_ready(status, endpoint, &secret, Time(jiff::Timestamp::now()));
+        let status = status.clone();
+        self.write(&namespace, &name, &status).await?;
+        Ok(true)
+    }
+
+    async fn write(
+        &self,
+        namespace: &str,
+        name: &str,
+        status: &WebhookEndpointStatus,
+    ) -> Result<()> {
         let patch = json!({
             "apiVersion": "guardrails.io/v1alpha1",
             "kind": "WebhookEndpoint",
             "status": status,
         });
-        let api: Api<WebhookEndpoint> = Api::namespaced(self.client.clone(), &namespace);
+        let api: Api<WebhookEndpoint> = Api::namespaced(self.client.clone(), namespace);
         api.patch_status(
-            &name,
+            name,
             &PatchParams::apply(FIELD_MANAGER).force(),
             &Patch::Apply(&patch),
         )
         .await?;
         Ok(())
     }
+}
+
+/// Sets `Ready` and the observed generation of `status` from the endpoint's Secrets.
+fn set_ready(
+    status: &mut WebhookEndpointStatus,
+    endpoint: &WebhookEndpoint,
+    secret: &impl Fn(&str) -> Option<Arc<Secret>>,
+    now: Time,
+) {
+    let (ready, reason, message) = readiness(endpoint, secret);
+    set_condition(
+        &mut status.conditions,
+        new_condition(
+            READY,
+            ready,
+            reason,
+            message,
+            endpoint.metadata.generation,
+            now,
+        ),
+    );
+    status.observed_generation = endpoint.metadata.generation;
+}
+
+/// Whether `status` misses the `Ready` the endpoint's Secrets call for, or is of an older spec.
+pub fn ready_outdated(
+    status: &WebhookEndpointStatus,
+    endpoint: &WebhookEndpoint,
+    secret: &impl Fn(&str) -> Option<Arc<Secret>>,
+) -> bool {
+    let (ready, reason, message) = readiness(endpoint, secret);
+    let current = find_condition(&status.conditions, READY);
+    status.observed_generation != endpoint.metadata.generation
+        || current.is_none_or(|c| {
+            (c.status == "True") != ready || c.reason != reason || c.message != message
+        })
+}
+
+/// Namespaces whose WebhookEndpoints may need their `Ready` refreshed, and a wake-up for the
+/// task that refreshes them.
+#[derive(Default)]
+pub struct ReadyRefresh {
+    dirty: std::sync::Mutex<HashSet<String>>,
+    wake: Notify,
+}
+
+impl ReadyRefresh {
+    /// Marks the endpoints of `namespace` for a refresh.
+    pub fn mark(&self, namespace: &str) {
+        self.dirty
+            .lock()
+            .expect("poisoned")
+            .insert(namespace.to_owned());
+        self.wake.notify_one();
+    }
+
+    /// Waits for marked namespaces and takes them.
+    pub async fn next(&self) -> HashSet<String> {
+        loop {
+            let taken = std::mem::take(&mut *self.dirty.lock().expect("poisoned"));
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.wake.notified().await;
+        }
+    }
+}
+
+/// Whether `endpoint` signs with the Secret `name` (current or previous).
+pub fn references_secret(endpoint: &WebhookEndpoint, name: &str) -> bool {
+    endpoint
+        .spec
+        .signing_secret_ref
+        .iter()
+        .chain(&endpoint.spec.previous_signing_secret_refs)
+        .any(|r| r.name == name)
 }
 
 /// Whether the endpoint's signing secrets exist and hold their keys, with a reason and message.
@@ -132,5 +228,74 @@ pub fn readiness(
             "SecretMissing",
             format!("missing Secret key(s): {}", missing.join(", ")),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+    use std::collections::BTreeMap;
+
+    fn endpoint(spec: serde_json::Value) -> WebhookEndpoint {
+        serde_json::from_value(json!({
+            "apiVersion": "guardrails.io/v1alpha1", "kind": "WebhookEndpoint",
+            "metadata": {"name": "partner", "namespace": "ns", "generation": 2}, "spec": spec,
+        }))
+        .unwrap()
+    }
+
+    fn hmac_secret() -> Arc<Secret> {
+        let mut s = Secret::default();
+        s.metadata.name = Some("hmac".into());
+        s.data = Some(BTreeMap::from([("key".into(), ByteString(b"v".to_vec()))]));
+        Arc::new(s)
+    }
+
+    #[test]
+    fn ready_follows_the_secret_and_is_written_only_on_a_change() {
+        let endpoint = endpoint(
+            json!({"domains": ["p.io"], "signingSecretRef": {"name": "hmac", "key": "key"}}),
+        );
+        let missing = |_: &str| None;
+        let present = |_: &str| Some(hmac_secret());
+        let mut status = WebhookEndpointStatus::default();
+        assert!(ready_outdated(&status, &endpoint, &missing));
+        set_ready(
+            &mut status,
+            &endpoint,
+            &missing,
+            Time(jiff::Timestamp::now()),
+        );
+        let ready = find_condition(&status.conditions, READY).unwrap();
+        assert_eq!(
+            (ready.status.as_str(), ready.reason.as_str()),
+            ("False", "SecretMissing")
+        );
+        assert!(ready.message.contains("hmac/key"));
+        assert!(!ready_outdated(&status, &endpoint, &missing));
+        assert!(ready_outdated(&status, &endpoint, &present));
+        set_ready(
+            &mut status,
+            &endpoint,
+            &present,
+            Time(jiff::Timestamp::now()),
+        );
+        assert_eq!(
+            find_condition(&status.conditions, READY).unwrap().status,
+            "True"
+        );
+        assert_eq!(status.observed_generation, Some(2));
+        assert!(!ready_outdated(&status, &endpoint, &present));
+    }
+
+    #[test]
+    fn current_and_previous_secrets_are_referenced() {
+        let endpoint = endpoint(json!({"domains": ["p.io"],
+            "signingSecretRef": {"name": "new", "key": "k"},
+            "previousSigningSecretRefs": [{"name": "old", "key": "k"}]}));
+        assert!(references_secret(&endpoint, "new"));
+        assert!(references_secret(&endpoint, "old"));
+        assert!(!references_secret(&endpoint, "bench-1-result"));
     }
 }

@@ -26,7 +26,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector;
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
-use kube::{Api, Client};
+use kube::{Api, Client, ResourceExt};
 use prometheus_client::registry::Registry;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -133,21 +133,44 @@ async fn serve(args: RunArgs) -> Result<()> {
                 Api::all(client.clone()),
             ),
         };
+    // NB: an endpoint's `Ready` follows its Secrets: every change of an endpoint, or of a
+    // Secret an endpoint references, marks the namespace for a refresh (done while leading).
+    let refresh = Arc::new(endpoint_status::ReadyRefresh::default());
     let (endpoint_store, endpoint_writer) = reflector::store();
-    tokio::spawn(
+    tokio::spawn({
+        let refresh = refresh.clone();
         reflector::reflector(
             endpoint_writer,
             watcher(endpoints, watcher::Config::default()),
         )
         .default_backoff()
-        .for_each(|_| futures::future::ready(())),
-    );
+        .for_each(move |event| {
+            if let Some(namespace) = changed_object(&event).and_then(|e| e.namespace()) {
+                refresh.mark(&namespace);
+            }
+            futures::future::ready(())
+        })
+    });
     let (secret_store, secret_writer) = reflector::store();
-    tokio::spawn(
+    tokio::spawn({
+        let refresh = refresh.clone();
+        let endpoints = endpoint_store.clone();
         reflector::reflector(secret_writer, watcher(secrets, watcher::Config::default()))
             .default_backoff()
-            .for_each(|_| futures::future::ready(())),
-    );
+            .for_each(move |event| {
+                if let Some(secret) = changed_object(&event) {
+                    let namespace = secret.namespace();
+                    let name = secret.name_any();
+                    let referenced = endpoints.state().iter().any(|e| {
+                        e.namespace() == namespace && endpoint_status::references_secret(e, &name)
+                    });
+                    if let (true, Some(namespace)) = (referenced, namespace) {
+                        refresh.mark(&namespace);
+                    }
+                }
+                futures::future::ready(())
+            })
+    });
     let caches = async {
         endpoint_store.wait_until_ready().await.ok();
         secret_store.wait_until_ready().await.ok();
@@ -183,6 +206,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         None
     };
 
+    let (cut_tx, cut_rx) = watch::channel(false);
     let ctx = Arc::new(reconcile::Context {
         recorder: Recorder::new(
             client.clone(),
@@ -199,15 +223,44 @@ async fn serve(args: RunArgs) -> Result<()> {
         secrets: secret_store,
         metrics,
         written: Default::default(),
+        cut: cut_rx,
     });
+    let refresher = {
+        let ctx = ctx.clone();
+        // NB: every endpoint once at the start, so `Ready` is right before any delivery.
+        for endpoint in ctx.endpoints.state() {
+            if let Some(namespace) = endpoint.namespace() {
+                refresh.mark(&namespace);
+            }
+        }
+        tokio::spawn(async move {
+            loop {
+                for namespace in refresh.next().await {
+                    if !ctx.refresh_endpoints(&namespace).await {
+                        let refresh = refresh.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_secs(5)).await;
+                            refresh.mark(&namespace);
+                        });
+                    }
+                }
+            }
+        })
+    };
     let lost = election.as_ref().map(|e| e.lost());
+    let leadership_lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shutdown = {
         let stopped = stopped();
+        let leadership_lost = leadership_lost.clone();
         async move {
             match lost {
                 Some(lost) => tokio::select! {
                     () = stopped => {}
-                    () = lost => tracing::error!("leadership lost: stopping deliveries"),
+                    () = lost => {
+                        tracing::error!("leadership lost: cutting attempts in flight (recorded as interrupted), then exiting");
+                        leadership_lost.store(true, Ordering::Relaxed);
+                        let _ = cut_tx.send(true);
+                    }
                 },
                 None => stopped.await,
             }
@@ -241,11 +294,33 @@ async fn serve(args: RunArgs) -> Result<()> {
         })
         .await;
     pruner.abort();
+    refresher.abort();
+    if leadership_lost.load(Ordering::Relaxed) {
+        // NB: another replica may deliver now; exiting non-zero makes Kubernetes restart this
+        // one (it then waits for the Lease again) and makes the loss visible.
+        server.abort();
+        if let Some(election) = election {
+            let _ = tokio::time::timeout(Duration::from_secs(5), election.release()).await;
+        }
+        return Err(Error::Lease(
+            "this replica lost the Lease; exiting so that it restarts and waits to lead".into(),
+        ));
+    }
     if let Some(election) = election {
         election.release().await?;
     }
     let _ = server.await;
     Ok(())
+}
+
+/// The object a watch event adds, changes or removes (none for the markers of a relist).
+fn changed_object<K>(event: &Result<watcher::Event<K>, watcher::Error>) -> Option<&K> {
+    match event {
+        Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o) | watcher::Event::InitApply(o)) => {
+            Some(o)
+        }
+        _ => None,
+    }
 }
 
 async fn shutdown_signal() {

@@ -4,13 +4,14 @@ use super::endpoint_status::{EndpointEvent, EndpointStatusBook};
 use super::metrics::SidecarMetrics;
 use super::policy::{Resolved, resolve};
 use super::status::{
-    self, apply, mark_interrupted, record_attempt, round_history, to_status_attempt,
+    self, apply, mark_interrupted, record_attempt, record_suspension, round_history, settle,
+    to_status_attempt,
 };
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
 use crate::event::Event;
 use crate::policy::Policy;
-use crate::{Error, Result, decision::NextStep, next_step};
+use crate::{Error, Result, decision::NextStep, next_step, not_before};
 use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
 use guardrails_crds::{AnalysisTask, TaskPhase, WebhookEndpoint};
 use k8s_openapi::api::core::v1::Secret;
@@ -23,6 +24,7 @@ use kube::{Client, Resource, ResourceExt};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// Key of the full result in the operator's result Secret.
 // NB: the same string as `guardrails_operator::result_secret::RESULT_KEY` (docs/operator.md);
@@ -52,9 +54,20 @@ pub struct Context {
     pub endpoint_book: EndpointStatusBook,
     /// The delivery status this process last wrote, by task uid: newer than a lagging cache.
     pub written: Mutex<HashMap<String, DeliveryStatus>>,
+    /// Turns true when this replica lost its Lease: attempts in flight are cut at once.
+    pub cut: watch::Receiver<bool>,
 }
 
 impl Context {
+    /// Completes when attempts in flight must be cut (leadership lost).
+    async fn cut_off(&self) {
+        let mut cut = self.cut.clone();
+        // NB: a closed channel (the sender gone) is no reason to cut anything.
+        if cut.wait_for(|cut| *cut).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
     fn remembered(&self, uid: &str) -> Option<DeliveryStatus> {
         self.written.lock().expect("poisoned").get(uid).cloned()
     }
@@ -72,6 +85,29 @@ impl Context {
             .lock()
             .expect("poisoned")
             .retain(|uid, _| present(uid));
+    }
+
+    /// Refreshes the `Ready` condition of every WebhookEndpoint of `namespace` from its Secrets;
+    /// false if a write failed.
+    pub async fn refresh_endpoints(&self, namespace: &str) -> bool {
+        let mut written = true;
+        for endpoint in namespace_endpoints(self, namespace) {
+            match self
+                .endpoint_book
+                .refresh_ready(&endpoint, self.secret(namespace))
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(endpoint = %endpoint.name_any(), %namespace, "WebhookEndpoint Ready refreshed from its Secrets");
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    written = false;
+                    tracing::warn!(endpoint = %endpoint.name_any(), error = %e, "could not refresh the WebhookEndpoint status");
+                }
+            }
+        }
+        written
     }
 
     fn secret(&self, namespace: &str) -> impl Fn(&str) -> Option<Arc<Secret>> + '_ {
@@ -205,37 +241,28 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             .await;
         }
     };
-    if resolved.suspended() {
-        let message = format!(
-            "WebhookEndpoint `{}` is suspended; delivery held",
-            resolved
-                .endpoint
-                .as_ref()
-                .map(|e| e.name_any())
-                .unwrap_or_default()
-        );
-        if delivery.message.as_deref() != Some(message.as_str())
-            || delivery.phase != DeliveryPhase::Pending
-        {
-            delivery.message = Some(message);
-            delivery.phase = DeliveryPhase::Pending;
-            ctx.persist(&api, &task, uid, &delivery).await?;
-        }
-        return Ok(Action::requeue(SUSPENDED_RECHECK));
-    }
-
     let round = delivery.round.unwrap_or(1);
     loop {
         let history = round_history(&delivery);
         let now = jiff::Timestamp::now();
-        let mut step = next_step(&resolved.policy, &history, now);
-        if step == NextStep::SendNow
-            && let Some(at) = &delivery.next_attempt_at
-            && at.0 > now
-        {
-            step = NextStep::WaitUntil(at.0);
-        }
+        let step = not_before(
+            next_step(&resolved.policy, &history, now),
+            delivery.next_attempt_at.as_ref().map(|t| t.0),
+            now,
+        );
         match step {
+            NextStep::SendNow if resolved.suspended() => {
+                let endpoint = resolved
+                    .endpoint
+                    .as_ref()
+                    .map(|e| e.name_any())
+                    .unwrap_or_default();
+                if record_suspension(&mut delivery, &endpoint, now) {
+                    tracing::info!(task = %task.name_any(), task_id = uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
+                    ctx.persist(&api, &task, uid, &delivery).await?;
+                }
+                return Ok(Action::requeue(SUSPENDED_RECHECK));
+            }
             NextStep::SendNow => {
                 let number = history.last().map_or(1, |a| a.number + 1);
                 delivery.next_attempt_at = None;
@@ -249,10 +276,16 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                     delivery: Mutex::new(delivery.clone()),
                 };
                 ctx.metrics.in_flight.inc();
-                let result = ctx.deliverer.attempt(&target, number, &sink).await;
+                let result = tokio::select! {
+                    result = ctx.deliverer.attempt(&target, number, &sink) => Some(result),
+                    () = ctx.cut_off() => None,
+                };
                 ctx.metrics.in_flight.dec();
-                let attempt = result?;
                 delivery = sink.delivery.into_inner().expect("poisoned");
+                let Some(result) = result else {
+                    return cut_short(&ctx, &api, &task, uid, delivery).await;
+                };
+                let attempt = result?;
                 match attempt.outcome {
                     AttemptOutcome::Rejected => {
                         let reason = attempt.error.clone().unwrap_or_default();
@@ -293,13 +326,12 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                 }
             }
             NextStep::WaitUntil(at) => {
-                let last_error = history.last().and_then(|a| a.error.clone());
-                let next = Some(Time(at));
-                if delivery.next_attempt_at != next || delivery.phase != DeliveryPhase::Pending {
-                    delivery.next_attempt_at = next;
-                    delivery.phase = DeliveryPhase::Pending;
-                    delivery.message = last_error
-                        .map(|e| status::truncate_message(&format!("retrying at {at}: {e}")));
+                let at = status::whole_second_from(at);
+                // NB: usually already written with the attempt before it (see `StatusSink`).
+                if delivery.next_attempt_at != Some(Time(at))
+                    || delivery.phase != DeliveryPhase::Pending
+                {
+                    settle(&mut delivery, step, &history);
                     ctx.persist(&api, &task, uid, &delivery).await?;
                 }
                 let wait = at.duration_since(jiff::Timestamp::now());
@@ -312,7 +344,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             NextStep::Finish(outcome) => {
                 let last = history.last();
                 let message = match outcome {
-                    Outcome::Succeeded => delivered_message(&history),
+                    Outcome::Succeeded => status::delivered_message(&history),
                     _ => last
                         .and_then(|a| a.error.clone())
                         .unwrap_or_else(|| "delivery failed".into()),
@@ -333,6 +365,25 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             }
         }
     }
+}
+
+/// Records an attempt cut by the loss of leadership as `interrupted` (best effort: the next
+/// leader does the same from an `in_progress` record).
+async fn cut_short(
+    ctx: &Context,
+    api: &Api<AnalysisTask>,
+    task: &AnalysisTask,
+    uid: &str,
+    mut delivery: DeliveryStatus,
+) -> Result<Action> {
+    if mark_interrupted(&mut delivery) {
+        ctx.metrics.interrupted.inc();
+        tracing::warn!(task = %task.name_any(), task_id = uid, "leadership lost during an attempt; recorded as interrupted");
+        if let Err(e) = ctx.persist(api, task, uid, &delivery).await {
+            tracing::warn!(task = %task.name_any(), error = %e, "could not record the interrupted attempt; the next leader will");
+        }
+    }
+    Ok(Action::await_change())
 }
 
 /// Logs a failed reconcile and tries again shortly.
@@ -520,20 +571,28 @@ struct StatusSink<'a> {
 }
 
 impl StatusSink<'_> {
-    async fn record(&self, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+    async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
             return Ok(());
         };
         let snapshot = {
             let mut delivery = self.delivery.lock().expect("poisoned");
             record_attempt(&mut delivery, record);
-            // NB: a 2xx ends the delivery: the same write records the attempt and the end, one
-            // API write fewer per delivery (`finish` then has nothing left to write).
-            if attempt.outcome == AttemptOutcome::Succeeded {
-                delivery.phase = DeliveryPhase::Succeeded;
-                delivery.next_attempt_at = None;
-                delivery.delivered_at = attempt.ended_at().map(Time);
-                delivery.message = Some(delivered_message(&round_history(&delivery)));
+            // NB: the write after an attempt also carries what follows from it (the next
+            // attempt's time, with a `Retry-After`, or the end): one write fewer per attempt, and
+            // a restart at any moment finds the schedule with the attempt.
+            if attempt.outcome != AttemptOutcome::InProgress {
+                let mut history = round_history(&delivery);
+                if let Some(same) = history
+                    .iter_mut()
+                    .rev()
+                    .find(|a| a.number == attempt.number)
+                {
+                    // NB: status keeps no `Retry-After`; the engine's record has it.
+                    *same = attempt.clone();
+                }
+                let step = next_step(policy, &history, jiff::Timestamp::now());
+                settle(&mut delivery, step, &history);
             }
             delivery.clone()
         };
@@ -545,16 +604,14 @@ impl StatusSink<'_> {
 }
 
 impl AttemptSink for StatusSink<'_> {
-    async fn started(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(attempt).await
+    async fn started(&self, target: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        self.record(target.policy(), attempt).await
     }
-    async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(attempt).await
+    async fn finished(
+        &self,
+        target: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), SinkError> {
+        self.record(target.policy(), attempt).await
     }
-}
-
-/// The message of a delivered webhook: how many sends it took.
-fn delivered_message(history: &[DeliveryAttempt]) -> String {
-    let sends = history.iter().filter(|a| a.outcome.is_send()).count();
-    format!("delivered after {sends} attempt(s)")
 }

@@ -1,7 +1,8 @@
 //! `status.delivery` of an AnalysisTask: conversions from engine attempts and the agent's apply patch.
 
 use crate::Result;
-use crate::attempt::{AttemptOutcome, DeliveryAttempt};
+use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
+use crate::decision::NextStep;
 use guardrails_crds::AnalysisTask;
 use guardrails_crds::conditions::{DELIVERED, new_condition, set_condition};
 use guardrails_crds::delivery::{self as crd, DeliveryPhase, DeliveryStatus};
@@ -28,6 +29,7 @@ pub fn to_status_attempt(attempt: &DeliveryAttempt, round: i32) -> Option<crd::D
         AttemptOutcome::ConnectionError => crd::AttemptOutcome::ConnectionError,
         AttemptOutcome::Interrupted => crd::AttemptOutcome::Interrupted,
         AttemptOutcome::RateLimited => crd::AttemptOutcome::RateLimited,
+        AttemptOutcome::Suspended => crd::AttemptOutcome::Suspended,
         // NB: a rejection ends the delivery; its reason goes to `status.delivery.message`.
         AttemptOutcome::Rejected => return None,
     };
@@ -67,9 +69,8 @@ pub fn round_history(delivery: &DeliveryStatus) -> Vec<DeliveryAttempt> {
                 crd::AttemptOutcome::Timeout => AttemptOutcome::Timeout,
                 crd::AttemptOutcome::ConnectionError => AttemptOutcome::ConnectionError,
                 crd::AttemptOutcome::Interrupted => AttemptOutcome::Interrupted,
-                crd::AttemptOutcome::RateLimited | crd::AttemptOutcome::Suspended => {
-                    AttemptOutcome::RateLimited
-                }
+                crd::AttemptOutcome::RateLimited => AttemptOutcome::RateLimited,
+                crd::AttemptOutcome::Suspended => AttemptOutcome::Suspended,
             },
             http_status: a.http_status.map(|s| s as u16),
             error: a.error.clone(),
@@ -90,6 +91,103 @@ pub fn record_attempt(delivery: &mut DeliveryStatus, attempt: crd::DeliveryAttem
         Some(existing) => *existing = attempt,
         None => delivery.push_attempt(attempt),
     }
+}
+
+/// Writes what `step` (decided from `history`, the round's attempts) means for `delivery`: the
+/// time of the next attempt, or the end with its phase, `deliveredAt` and message.
+///
+/// The after-attempt write carries it, so the schedule (with a receiver's `Retry-After`) or the
+/// end is persisted together with the attempt that led to it.
+pub fn settle(delivery: &mut DeliveryStatus, step: NextStep, history: &[DeliveryAttempt]) {
+    let last = history.last();
+    let last_error = last.and_then(|a| a.error.clone());
+    match step {
+        NextStep::SendNow => {
+            delivery.phase = DeliveryPhase::Pending;
+            delivery.next_attempt_at = None;
+        }
+        NextStep::WaitUntil(at) => {
+            let at = whole_second_from(at);
+            delivery.phase = DeliveryPhase::Pending;
+            delivery.next_attempt_at = Some(Time(at));
+            delivery.message =
+                last_error.map(|e| truncate_message(&format!("retrying at {at}: {e}")));
+        }
+        NextStep::Finish(outcome) => {
+            delivery.next_attempt_at = None;
+            delivery.phase = match outcome {
+                Outcome::Succeeded => DeliveryPhase::Succeeded,
+                Outcome::Failed => DeliveryPhase::Failed,
+                Outcome::Rejected => DeliveryPhase::Rejected,
+            };
+            delivery.delivered_at = match outcome {
+                Outcome::Succeeded => last.and_then(DeliveryAttempt::ended_at).map(Time),
+                _ => None,
+            };
+            let message = match outcome {
+                Outcome::Succeeded => delivered_message(history),
+                _ => last_error.unwrap_or_else(|| "delivery failed".into()),
+            };
+            delivery.message = Some(truncate_message(&message));
+        }
+    }
+}
+
+/// `at` rounded up to a whole second: the API stores times in seconds, and a recorded schedule
+/// is a "not before" that truncation would bring forward.
+pub fn whole_second_from(at: jiff::Timestamp) -> jiff::Timestamp {
+    if at.subsec_nanosecond() == 0 {
+        return at;
+    }
+    jiff::Timestamp::from_second(at.as_second().saturating_add(1)).unwrap_or(at)
+}
+
+/// The message of a delivered webhook: how many sends it took.
+pub fn delivered_message(history: &[DeliveryAttempt]) -> String {
+    let sends = history.iter().filter(|a| a.outcome.is_send()).count();
+    format!("delivered after {sends} attempt(s)")
+}
+
+/// Records that a suspended endpoint (`endpoint`, its name) holds the delivery at `now`: one
+/// `suspended` attempt (nothing sent) and a message; true if status changed.
+///
+/// A hold already recorded as the round's last attempt is not recorded again, so rechecks of a
+/// long suspension never push real attempts out of the last 20.
+pub fn record_suspension(
+    delivery: &mut DeliveryStatus,
+    endpoint: &str,
+    now: jiff::Timestamp,
+) -> bool {
+    let round = delivery.round.unwrap_or(1);
+    let last = delivery
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.round.unwrap_or(1) == round);
+    let message = format!("WebhookEndpoint `{endpoint}` is suspended; delivery held");
+    if last.is_some_and(|a| a.outcome == crd::AttemptOutcome::Suspended)
+        && delivery.message.as_deref() == Some(message.as_str())
+        && delivery.phase == DeliveryPhase::Pending
+    {
+        return false;
+    }
+    if last.is_none_or(|a| a.outcome != crd::AttemptOutcome::Suspended) {
+        let number = last.map_or(1, |a| a.number + 1);
+        delivery.push_attempt(crd::DeliveryAttempt {
+            number,
+            round: Some(round),
+            started_at: Time(now),
+            duration_ms: Some(0),
+            outcome: crd::AttemptOutcome::Suspended,
+            http_status: None,
+            error: Some(truncate(&message, MAX_ATTEMPT_TEXT)),
+            warning: None,
+        });
+    }
+    delivery.phase = DeliveryPhase::Pending;
+    delivery.next_attempt_at = None;
+    delivery.message = Some(message);
+    true
 }
 
 /// Marks an attempt left `in_progress` by a stopped agent as `interrupted`; true if one was.
@@ -227,6 +325,105 @@ mod tests {
             crd::AttemptOutcome::Interrupted
         );
         assert!(!mark_interrupted(&mut delivery));
+    }
+
+    #[test]
+    fn a_suspension_is_recorded_once_as_an_attempt_that_sent_nothing() {
+        let mut delivery = DeliveryStatus::default();
+        let mut failed = started(1);
+        failed.outcome = AttemptOutcome::HttpError;
+        failed.duration_ms = Some(3);
+        record_attempt(&mut delivery, to_status_attempt(&failed, 1).unwrap());
+        let now = "2026-03-01T12:00:05Z".parse().unwrap();
+        assert!(record_suspension(&mut delivery, "partner", now));
+        assert!(!record_suspension(&mut delivery, "partner", now));
+        let recorded: Vec<_> = delivery
+            .attempts
+            .iter()
+            .map(|a| (a.number, a.outcome))
+            .collect();
+        assert_eq!(
+            recorded,
+            [
+                (1, crd::AttemptOutcome::HttpError),
+                (2, crd::AttemptOutcome::Suspended)
+            ]
+        );
+        assert_eq!(delivery.phase, DeliveryPhase::Pending);
+        assert!(delivery.message.as_deref().unwrap().contains("`partner`"));
+        let history = round_history(&delivery);
+        assert_eq!(history[1].outcome, AttemptOutcome::Suspended);
+        assert!(!history[1].outcome.is_send());
+    }
+
+    #[test]
+    fn a_new_hold_after_a_send_is_recorded_again() {
+        let mut delivery = DeliveryStatus::default();
+        let now = "2026-03-01T12:00:05Z".parse().unwrap();
+        record_suspension(&mut delivery, "partner", now);
+        let mut sent = started(2);
+        sent.outcome = AttemptOutcome::Timeout;
+        sent.duration_ms = Some(5000);
+        record_attempt(&mut delivery, to_status_attempt(&sent, 1).unwrap());
+        assert!(record_suspension(&mut delivery, "partner", now));
+        let numbers: Vec<_> = delivery.attempts.iter().map(|a| a.number).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_retry_is_scheduled_and_an_end_recorded_in_the_same_status() {
+        let mut failed = started(1);
+        failed.outcome = AttemptOutcome::HttpError;
+        failed.http_status = Some(503);
+        failed.duration_ms = Some(10);
+        failed.error = Some("receiver answered HTTP 503".into());
+        let mut delivery = DeliveryStatus::default();
+        let at: jiff::Timestamp = "2026-03-01T12:00:31Z".parse().unwrap();
+        settle(&mut delivery, NextStep::WaitUntil(at), &[failed.clone()]);
+        assert_eq!(delivery.phase, DeliveryPhase::Pending);
+        assert_eq!(delivery.next_attempt_at, Some(Time(at)));
+        assert!(delivery.message.as_deref().unwrap().contains("HTTP 503"));
+        let fraction: jiff::Timestamp = "2026-03-01T12:00:31.2Z".parse().unwrap();
+        settle(
+            &mut delivery,
+            NextStep::WaitUntil(fraction),
+            &[failed.clone()],
+        );
+        assert_eq!(
+            delivery.next_attempt_at,
+            Some(Time("2026-03-01T12:00:32Z".parse().unwrap())),
+            "rounded up, never brought forward by the API's whole seconds"
+        );
+
+        settle(
+            &mut delivery,
+            NextStep::Finish(Outcome::Failed),
+            &[failed.clone()],
+        );
+        assert_eq!(delivery.phase, DeliveryPhase::Failed);
+        assert_eq!(delivery.next_attempt_at, None);
+        assert_eq!(
+            delivery.message.as_deref(),
+            Some("receiver answered HTTP 503")
+        );
+
+        let mut ok = started(2);
+        ok.outcome = AttemptOutcome::Succeeded;
+        ok.duration_ms = Some(1000);
+        settle(
+            &mut delivery,
+            NextStep::Finish(Outcome::Succeeded),
+            &[failed, ok],
+        );
+        assert_eq!(delivery.phase, DeliveryPhase::Succeeded);
+        assert_eq!(
+            delivery.delivered_at,
+            Some(Time("2026-03-01T12:00:01Z".parse().unwrap()))
+        );
+        assert_eq!(
+            delivery.message.as_deref(),
+            Some("delivered after 2 attempt(s)")
+        );
     }
 
     #[test]

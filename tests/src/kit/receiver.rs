@@ -26,6 +26,8 @@ pub enum Reply {
     Delayed(Duration, u16),
     /// Never answer (until the client gives up).
     Hang,
+    /// Answer at once with this status code and `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
 }
 
 /// One request as received.
@@ -204,6 +206,10 @@ async fn receive(
     state.requests.lock().expect("receiver lock").push(request);
     state.arrived.notify_waiters();
     let code = match reply {
+        Reply::RetryAfter(code, seconds) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, [("retry-after", seconds.to_string())]).into_response();
+        }
         Reply::Status(code) => code,
         Reply::Delayed(delay, code) => {
             tokio::time::sleep(delay).await;
