@@ -23,7 +23,7 @@ pub struct SidecarMetrics {
     pub completion_to_delivery: Histogram,
     /// Attempts being sent right now.
     pub in_flight: Gauge,
-    /// Attempts found in progress at start-up and recorded as interrupted.
+    /// Attempts recorded as interrupted: found in progress at start-up, or cut when the Lease was lost.
     pub interrupted: Counter,
 }
 
@@ -62,7 +62,7 @@ impl SidecarMetrics {
         );
         registry.register(
             "interrupted_attempts",
-            "Attempts found in progress at start-up and recorded as interrupted",
+            "Attempts recorded as interrupted (found in progress at start-up, or cut when the Lease was lost)",
             self.interrupted.clone(),
         );
     }
