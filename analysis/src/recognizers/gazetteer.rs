@@ -26,6 +26,8 @@ pub(crate) struct Gazetteer {
     first: HashSet<String>,
     last: HashSet<String>,
     places: HashMap<String, PlaceTier>,
+    /// The first words (one or more, fewer than all) of every place name of several words.
+    place_prefixes: HashSet<String>,
     common: HashSet<String>,
     /// Lower-case words that occur inside place names (`de`, `upon`, `al`).
     connectors: HashSet<String>,
@@ -63,11 +65,19 @@ impl Gazetteer {
                 );
                 Some((name.to_lowercase(), tier))
             })
+            .collect::<HashMap<String, PlaceTier>>();
+        let place_prefixes = places
+            .keys()
+            .flat_map(|name| {
+                name.match_indices(' ')
+                    .map(|(at, _)| name[..at].to_string())
+            })
             .collect();
         Gazetteer {
             first: words(FIRST_NAMES).collect(),
             last: words(LAST_NAMES).collect(),
             places,
+            place_prefixes,
             common: words(COMMON_WORDS).chain(words(AMBIGUOUS_WORDS)).collect(),
             connectors,
             max_place_words: max_place_words.min(6),
@@ -94,6 +104,11 @@ impl Gazetteer {
         self.connectors.contains(word)
     }
 
+    /// Whether some place name starts with the words `key` and has more words after them.
+    pub(crate) fn starts_longer_place(&self, key: &str) -> bool {
+        self.place_prefixes.contains(key)
+    }
+
     /// The tier of the place called `lower`, if it is one.
     pub(crate) fn place(&self, lower: &str) -> Option<PlaceTier> {
         self.places.get(lower).copied()
@@ -113,5 +128,6 @@ mod tests {
         assert_eq!(g.place("new york"), Some(PlaceTier::Region));
         assert!(g.place("tokyo").is_some());
         assert!(g.is_common("the") && g.is_common("monday"));
+        assert!(g.starts_longer_place("new") && !g.starts_longer_place("new york city"));
     }
 }

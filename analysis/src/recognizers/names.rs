@@ -143,17 +143,26 @@ impl Names {
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         let tokens = tokenize(text);
-        // NB: only capitalised tokens are looked up, so only they are lower-cased.
-        let lower: Vec<String> = tokens
+        // NB: only capitalised tokens are looked up, so only they are lower-cased, all into
+        // one buffer.
+        let mut buf = String::with_capacity(text.len() / 4);
+        let spans: Vec<(usize, usize)> = tokens
             .iter()
             .map(|t| {
+                let from = buf.len();
                 if t.capitalised {
-                    text[t.start..t.end].to_lowercase()
-                } else {
-                    String::new()
+                    let word = &text[t.start..t.end];
+                    if word.is_ascii() {
+                        buf.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                    } else {
+                        buf.push_str(&word.to_lowercase());
+                    }
                 }
+                (from, buf.len())
             })
             .collect();
+        let lower: Vec<&str> = spans.iter().map(|&(f, t)| &buf[f..t]).collect();
+        let mut key = String::new();
         let g = &self.gazetteer;
         let mut i = 0;
         while i < tokens.len() {
@@ -167,11 +176,11 @@ impl Names {
             {
                 run += 1;
             }
-            self.places(text, &tokens, &lower, i, out);
-            if TITLES.contains(&lower[i].as_str()) && run > i + 1 {
+            self.places(text, &tokens, &lower, i, &mut key, out);
+            if TITLES.contains(&lower[i]) && run > i + 1 {
                 let last = (i + 1..run)
                     .rev()
-                    .find(|&k| !g.is_common(&lower[k]))
+                    .find(|&k| !g.is_common(lower[k]))
                     .unwrap_or(i + 1);
                 out.push(Candidate::new(
                     EntityType::Person,
@@ -185,12 +194,12 @@ impl Names {
             if tokens[i..run]
                 .iter()
                 .zip(&lower[i..run])
-                .any(|(_, l)| ORG_WORDS.contains(&l.as_str()))
+                .any(|(_, l)| ORG_WORDS.contains(l))
             {
                 i = run;
                 continue;
             }
-            if let Some(c) = self.person(text, &tokens[i..run], &lower[i..run]) {
+            if let Some(c) = self.person(text, &tokens[i..run], &lower[i..run], &mut key) {
                 let next = i + tokens[i..run]
                     .iter()
                     .position(|t| t.end == c.end)
@@ -204,28 +213,41 @@ impl Names {
     }
 
     /// A person starting at the first token of `run`, if the names and cues support one.
-    fn person(&self, text: &str, run: &[Token], lower: &[String]) -> Option<Candidate> {
+    fn person(
+        &self,
+        text: &str,
+        run: &[Token],
+        lower: &[&str],
+        key: &mut String,
+    ) -> Option<Candidate> {
         let g = &self.gazetteer;
         let cue = std::cell::OnceCell::new();
         let cue = || {
             *cue.get_or_init(|| {
                 let near = before(text, run[0].start, 16);
-                PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
+                // NB: every cue ends with a space or a line break.
+                near.ends_with([' ', '\n'])
+                    && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
             })
         };
-        let first_known = g.is_first_name(&lower[0]);
-        let first_common = g.is_common(&lower[0]);
+        let first_known = g.is_first_name(lower[0]);
+        let first_common = g.is_common(lower[0]);
         // Longest plausible name: up to three tokens, ending on a non-common word.
         for len in (2..=run.len().min(3)).rev() {
-            let last = &lower[len - 1];
+            let last = lower[len - 1];
             if g.is_common(last)
-                || (len == 3 && lower[1].chars().count() > 1 && g.is_common(&lower[1]))
+                || (len == 3 && lower[1].chars().count() > 1 && g.is_common(lower[1]))
             {
                 continue;
             }
-            if g.place(&lower[..len].join(" "))
-                .is_some_and(|t| t <= PlaceTier::City)
-            {
+            key.clear();
+            for (n, w) in lower[..len].iter().enumerate() {
+                if n > 0 {
+                    key.push(' ');
+                }
+                key.push_str(w);
+            }
+            if g.place(key).is_some_and(|t| t <= PlaceTier::City) {
                 return None;
             }
             let last_known = g.is_last_name(last);
@@ -233,7 +255,7 @@ impl Names {
                 (true, true, false) => 0.85,
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
-                (false, true, false) if g.place(&lower[0]).is_none() => 0.6,
+                (false, true, false) if g.place(lower[0]).is_none() => 0.6,
                 _ if !first_common && cue() => 0.7,
                 _ => continue,
             };
@@ -261,12 +283,13 @@ impl Names {
         &self,
         text: &str,
         tokens: &[Token],
-        lower: &[String],
+        lower: &[&str],
         i: usize,
+        key: &mut String,
         out: &mut Vec<Candidate>,
     ) {
         let g = &self.gazetteer;
-        let mut key = String::new();
+        key.clear();
         let mut found = None;
         for k in i..tokens.len().min(i + g.max_place_words) {
             if k > i {
@@ -277,26 +300,33 @@ impl Names {
                 key.push(' ');
             }
             key.push_str(if tokens[k].capitalised {
-                &lower[k]
+                lower[k]
             } else {
                 &text[tokens[k].start..tokens[k].end]
             });
             if tokens[k].capitalised
-                && let Some(tier) = g.place(&key)
+                && let Some(tier) = g.place(key)
             {
                 found = Some((k, tier));
+            }
+            // NB: stop as soon as no longer place name starts with the words so far.
+            if !g.starts_longer_place(key) {
+                break;
             }
         }
         let Some((k, tier)) = found else { return };
         let (start, end) = (tokens[i].start, tokens[k].end);
         let near = before(text, start, 16);
-        let cued = PLACE_CUES.iter().any(|c| {
-            ends_with_ignore_case(near, c)
-                || ends_with_ignore_case(near, c.trim_start()) && near.len() == c.trim_start().len()
-        });
+        // NB: every cue ends with a space.
+        let cued = near.ends_with(' ')
+            && PLACE_CUES.iter().any(|c| {
+                ends_with_ignore_case(near, c)
+                    || ends_with_ignore_case(near, c.trim_start())
+                        && near.len() == c.trim_start().len()
+            });
         let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..])
-            || near.ends_with(", ") && i > 0 && g.place(&lower[i - 1]).is_some();
-        let common = k == i && g.is_common(&lower[i]);
+            || near.ends_with(", ") && i > 0 && g.place(lower[i - 1]).is_some();
+        let common = k == i && g.is_common(lower[i]);
         let base = match tier {
             PlaceTier::Region => 0.7,
             PlaceTier::Metropolis => 0.65,
@@ -368,18 +398,20 @@ fn tokenize(text: &str) -> Vec<Token> {
                 let adjacent = tokens
                     .last()
                     .is_some_and(|t| t.end + 1 == i && bytes[t.end] == b' ');
-                let after_capital = tokens
-                    .iter()
-                    .rev()
-                    .take(3)
-                    .position(|t| t.capitalised)
-                    .is_some_and(|p| {
-                        tokens[tokens.len() - 1 - p..]
-                            .iter()
-                            .skip(1)
-                            .all(|t| !t.capitalised && t.joined)
-                    });
-                if adjacent && after_capital {
+                let after_capital = || {
+                    tokens
+                        .iter()
+                        .rev()
+                        .take(3)
+                        .position(|t| t.capitalised)
+                        .is_some_and(|p| {
+                            tokens[tokens.len() - 1 - p..]
+                                .iter()
+                                .skip(1)
+                                .all(|t| !t.capitalised && t.joined)
+                        })
+                };
+                if adjacent && after_capital() {
                     tokens.push(Token {
                         start: i,
                         end: j,
