@@ -21,16 +21,34 @@ pub(crate) enum PlaceTier {
     Town,
 }
 
+/// What the lists say about one lower-cased word, so a token needs one lookup.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Word {
+    /// A known given name.
+    pub first: bool,
+    /// A known family name.
+    pub last: bool,
+    /// A common word, or one that usually is not a name when capitalised.
+    pub common: bool,
+    /// The tier of the place of this one-word name.
+    pub place: Option<PlaceTier>,
+    /// The first word of a place name of several words.
+    pub starts_longer_place: bool,
+    /// A title before a name (`dr`, `mrs`), marked by [`Gazetteer::mark`].
+    pub title: bool,
+    /// A word that makes a capitalised sequence an organisation, marked by [`Gazetteer::mark`].
+    pub org: bool,
+}
+
 /// Lower-cased word lists for name and place recognition.
 pub(crate) struct Gazetteer {
-    first: HashSet<String>,
-    last: HashSet<String>,
     places: HashMap<String, PlaceTier>,
     /// The first words (one or more, fewer than all) of every place name of several words.
     place_prefixes: HashSet<String>,
-    common: HashSet<String>,
     /// Lower-case words that occur inside place names (`de`, `upon`, `al`).
     connectors: HashSet<String>,
+    /// Every single word the lists know, with what they say about it.
+    words: HashMap<String, Word>,
     /// The longest place name, in words.
     pub max_place_words: usize,
 }
@@ -66,37 +84,48 @@ impl Gazetteer {
                 Some((name.to_lowercase(), tier))
             })
             .collect::<HashMap<String, PlaceTier>>();
-        let place_prefixes = places
+        let place_prefixes: HashSet<String> = places
             .keys()
             .flat_map(|name| {
                 name.match_indices(' ')
                     .map(|(at, _)| name[..at].to_string())
             })
             .collect();
+        let mut all = HashMap::<String, Word>::default();
+        for w in words(FIRST_NAMES) {
+            all.entry(w).or_default().first = true;
+        }
+        for w in words(LAST_NAMES) {
+            all.entry(w).or_default().last = true;
+        }
+        for w in words(COMMON_WORDS).chain(words(AMBIGUOUS_WORDS)) {
+            all.entry(w).or_default().common = true;
+        }
+        for (name, &tier) in places.iter().filter(|(n, _)| !n.contains(' ')) {
+            all.entry(name.clone()).or_default().place = Some(tier);
+        }
+        for prefix in place_prefixes.iter().filter(|p| !p.contains(' ')) {
+            all.entry(prefix.clone()).or_default().starts_longer_place = true;
+        }
         Gazetteer {
-            first: words(FIRST_NAMES).collect(),
-            last: words(LAST_NAMES).collect(),
             places,
             place_prefixes,
-            common: words(COMMON_WORDS).chain(words(AMBIGUOUS_WORDS)).collect(),
             connectors,
+            words: all,
             max_place_words: max_place_words.min(6),
         }
     }
 
-    /// Whether `lower` is a known given name.
-    pub(crate) fn is_first_name(&self, lower: &str) -> bool {
-        self.first.contains(lower)
+    /// Sets a flag (with `set`) on each of `words` (lower case).
+    pub(crate) fn mark(&mut self, words: &[&str], set: impl Fn(&mut Word)) {
+        for w in words {
+            set(self.words.entry((*w).to_string()).or_default());
+        }
     }
 
-    /// Whether `lower` is a known family name.
-    pub(crate) fn is_last_name(&self, lower: &str) -> bool {
-        self.last.contains(lower)
-    }
-
-    /// Whether `lower` is a common word or one that usually is not a name when capitalised.
-    pub(crate) fn is_common(&self, lower: &str) -> bool {
-        self.common.contains(lower)
+    /// What the lists say about the single word `lower`.
+    pub(crate) fn word(&self, lower: &str) -> Word {
+        self.words.get(lower).copied().unwrap_or_default()
     }
 
     /// Whether `word` (as written) occurs in lower case inside some place name.
@@ -122,12 +151,17 @@ mod tests {
     #[test]
     fn the_lists_know_common_names_and_places() {
         let g = Gazetteer::load();
-        assert!(g.is_first_name("mary") && g.is_first_name("james"));
-        assert!(g.is_last_name("smith") && g.is_last_name("garcia"));
+        assert!(g.word("mary").first && g.word("james").first);
+        assert!(g.word("smith").last && g.word("garcia").last);
         assert_eq!(g.place("france"), Some(PlaceTier::Region));
         assert_eq!(g.place("new york"), Some(PlaceTier::Region));
         assert!(g.place("tokyo").is_some());
-        assert!(g.is_common("the") && g.is_common("monday"));
+        assert!(g.word("the").common && g.word("monday").common);
         assert!(g.starts_longer_place("new") && !g.starts_longer_place("new york city"));
+        let mary = g.word("mary");
+        assert!(mary.first && !mary.common && mary.place.is_none());
+        assert_eq!(g.word("france").place, Some(PlaceTier::Region));
+        assert!(g.word("new").starts_longer_place && g.word("the").common);
+        assert_eq!(g.word("qwxz"), Word::default());
     }
 }

@@ -1,7 +1,7 @@
 //! Person names and places, from gazetteers, capitalisation, titles and cue phrases.
 
 use super::Candidate;
-use super::gazetteer::{Gazetteer, PlaceTier};
+use super::gazetteer::{Gazetteer, PlaceTier, Word};
 use crate::context::{before, mentions};
 use crate::entity::EntityType;
 
@@ -135,9 +135,10 @@ struct Token {
 impl Names {
     /// Loads the gazetteers.
     pub(crate) fn new() -> Self {
-        Names {
-            gazetteer: Gazetteer::load(),
-        }
+        let mut gazetteer = Gazetteer::load();
+        gazetteer.mark(TITLES, |w| w.title = true);
+        gazetteer.mark(ORG_WORDS, |w| w.org = true);
+        Names { gazetteer }
     }
 
     /// Appends candidates found in `text`.
@@ -162,8 +163,20 @@ impl Names {
             })
             .collect();
         let lower: Vec<&str> = spans.iter().map(|&(f, t)| &buf[f..t]).collect();
-        let mut key = String::new();
         let g = &self.gazetteer;
+        // NB: one lookup per capitalised token answers every one-word question below.
+        let info: Vec<Word> = tokens
+            .iter()
+            .zip(&lower)
+            .map(|(t, l)| {
+                if t.capitalised {
+                    g.word(l)
+                } else {
+                    Word::default()
+                }
+            })
+            .collect();
+        let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
             if !tokens[i].capitalised {
@@ -176,11 +189,11 @@ impl Names {
             {
                 run += 1;
             }
-            self.places(text, &tokens, &lower, i, &mut key, out);
-            if TITLES.contains(&lower[i]) && run > i + 1 {
+            self.places(text, &tokens, &lower, &info, i, &mut key, out);
+            if info[i].title && run > i + 1 {
                 let last = (i + 1..run)
                     .rev()
-                    .find(|&k| !g.is_common(lower[k]))
+                    .find(|&k| !info[k].common)
                     .unwrap_or(i + 1);
                 out.push(Candidate::new(
                     EntityType::Person,
@@ -191,15 +204,17 @@ impl Names {
                 i = run;
                 continue;
             }
-            if tokens[i..run]
-                .iter()
-                .zip(&lower[i..run])
-                .any(|(_, l)| ORG_WORDS.contains(l))
-            {
+            if info[i..run].iter().any(|w| w.org) {
                 i = run;
                 continue;
             }
-            if let Some(c) = self.person(text, &tokens[i..run], &lower[i..run], &mut key) {
+            if let Some(c) = self.person(
+                text,
+                &tokens[i..run],
+                &lower[i..run],
+                &info[i..run],
+                &mut key,
+            ) {
                 let next = i + tokens[i..run]
                     .iter()
                     .position(|t| t.end == c.end)
@@ -218,6 +233,7 @@ impl Names {
         text: &str,
         run: &[Token],
         lower: &[&str],
+        info: &[Word],
         key: &mut String,
     ) -> Option<Candidate> {
         let g = &self.gazetteer;
@@ -230,32 +246,33 @@ impl Names {
                     && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
             })
         };
-        let first_known = g.is_first_name(lower[0]);
-        let first_common = g.is_common(lower[0]);
+        let first_known = info[0].first;
+        let first_common = info[0].common;
         // Longest plausible name: up to three tokens, ending on a non-common word.
         for len in (2..=run.len().min(3)).rev() {
-            let last = lower[len - 1];
-            if g.is_common(last)
-                || (len == 3 && lower[1].chars().count() > 1 && g.is_common(lower[1]))
+            if info[len - 1].common || (len == 3 && lower[1].chars().count() > 1 && info[1].common)
             {
                 continue;
             }
-            key.clear();
-            for (n, w) in lower[..len].iter().enumerate() {
-                if n > 0 {
-                    key.push(' ');
+            // NB: only a word that starts a longer place name can start one of these words.
+            if info[0].starts_longer_place {
+                key.clear();
+                for (n, w) in lower[..len].iter().enumerate() {
+                    if n > 0 {
+                        key.push(' ');
+                    }
+                    key.push_str(w);
                 }
-                key.push_str(w);
+                if g.place(key).is_some_and(|t| t <= PlaceTier::City) {
+                    return None;
+                }
             }
-            if g.place(key).is_some_and(|t| t <= PlaceTier::City) {
-                return None;
-            }
-            let last_known = g.is_last_name(last);
+            let last_known = info[len - 1].last;
             let score = match (first_known, last_known, first_common) {
                 (true, true, false) => 0.85,
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
-                (false, true, false) if g.place(lower[0]).is_none() => 0.6,
+                (false, true, false) if info[0].place.is_none() => 0.6,
                 _ if !first_common && cue() => 0.7,
                 _ => continue,
             };
@@ -284,34 +301,36 @@ impl Names {
         text: &str,
         tokens: &[Token],
         lower: &[&str],
+        info: &[Word],
         i: usize,
         key: &mut String,
         out: &mut Vec<Candidate>,
     ) {
         let g = &self.gazetteer;
-        key.clear();
-        let mut found = None;
-        for k in i..tokens.len().min(i + g.max_place_words) {
-            if k > i {
+        let mut found = info[i].place.map(|tier| (i, tier));
+        // NB: words are added only while some longer place name starts with the words so far.
+        if info[i].starts_longer_place {
+            key.clear();
+            key.push_str(lower[i]);
+            for k in i + 1..tokens.len().min(i + g.max_place_words) {
                 let word = &text[tokens[k].start..tokens[k].end];
                 if !tokens[k].joined || !(tokens[k].capitalised || g.is_connector(word)) {
                     break;
                 }
                 key.push(' ');
-            }
-            key.push_str(if tokens[k].capitalised {
-                lower[k]
-            } else {
-                &text[tokens[k].start..tokens[k].end]
-            });
-            if tokens[k].capitalised
-                && let Some(tier) = g.place(key)
-            {
-                found = Some((k, tier));
-            }
-            // NB: stop as soon as no longer place name starts with the words so far.
-            if !g.starts_longer_place(key) {
-                break;
+                key.push_str(if tokens[k].capitalised {
+                    lower[k]
+                } else {
+                    word
+                });
+                if tokens[k].capitalised
+                    && let Some(tier) = g.place(key)
+                {
+                    found = Some((k, tier));
+                }
+                if !g.starts_longer_place(key) {
+                    break;
+                }
             }
         }
         let Some((k, tier)) = found else { return };
@@ -325,8 +344,8 @@ impl Names {
                         && near.len() == c.trim_start().len()
             });
         let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..])
-            || near.ends_with(", ") && i > 0 && g.place(lower[i - 1]).is_some();
-        let common = k == i && g.is_common(lower[i]);
+            || near.ends_with(", ") && i > 0 && info[i - 1].place.is_some();
+        let common = k == i && info[i].common;
         let base = match tier {
             PlaceTier::Region => 0.7,
             PlaceTier::Metropolis => 0.65,
@@ -384,6 +403,11 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens: Vec<Token> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // NB: ASCII bytes that are not letters start no token.
+        if bytes[i] < 0x80 && !bytes[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
         // NB: fast path for plain lower-case ASCII words, the bulk of prose. They matter only
         // right after a kept token (place connectors such as `de`), so others are skipped.
         if bytes[i].is_ascii_lowercase() {
