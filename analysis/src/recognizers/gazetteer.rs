@@ -158,8 +158,8 @@ mod tests {
         assert!(g.place("tokyo").is_some());
         assert!(g.word("the").common && g.word("monday").common);
         assert!(g.starts_longer_place("new") && !g.starts_longer_place("new york city"));
-        let mary = g.word("mary");
-        assert!(mary.first && !mary.common && mary.place.is_none());
+        let garcia = g.word("garcia");
+        assert!(garcia.last && !garcia.first && !garcia.common && garcia.place.is_none());
         assert_eq!(g.word("france").place, Some(PlaceTier::Region));
         assert!(g.word("new").starts_longer_place && g.word("the").common);
         assert_eq!(g.word("qwxz"), Word::default());
