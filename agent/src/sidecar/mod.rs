@@ -24,10 +24,11 @@ use futures::StreamExt;
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector;
+use kube::runtime::reflector::{self, ObjectRef};
 use kube::runtime::{Controller, WatchStreamExt, controller, watcher};
 use kube::{Api, Client, ResourceExt};
 use prometheus_client::registry::Registry;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -136,6 +137,7 @@ async fn serve(args: RunArgs) -> Result<()> {
     // NB: an endpoint's `Ready` follows its Secrets: every change of an endpoint, or of a
     // Secret an endpoint references, marks the namespace for a refresh (done while leading).
     let refresh = Arc::new(endpoint_status::ReadyRefresh::default());
+    let endpoint_changes = endpoints.clone();
     let (endpoint_store, endpoint_writer) = reflector::store();
     tokio::spawn({
         let refresh = refresh.clone();
@@ -207,6 +209,7 @@ async fn serve(args: RunArgs) -> Result<()> {
     };
 
     let (cut_tx, cut_rx) = watch::channel(false);
+    let held: Arc<std::sync::Mutex<HashMap<String, ObjectRef<AnalysisTask>>>> = Arc::default();
     let ctx = Arc::new(reconcile::Context {
         recorder: Recorder::new(
             client.clone(),
@@ -224,6 +227,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         metrics,
         written: Default::default(),
         cut: cut_rx,
+        held: held.clone(),
     });
     let refresher = {
         let ctx = ctx.clone();
@@ -267,6 +271,20 @@ async fn serve(args: RunArgs) -> Result<()> {
         }
     };
     let controller = Controller::new(tasks, watcher::Config::default())
+        // NB: a changed endpoint (e.g. resumed) reconciles the tasks it held in its namespace.
+        .watches(
+            endpoint_changes,
+            watcher::Config::default(),
+            move |endpoint| {
+                let namespace = endpoint.namespace();
+                held.lock()
+                    .expect("poisoned")
+                    .values()
+                    .filter(|task| task.namespace == namespace)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            },
+        )
         .with_config(controller::Config::default().concurrency(args.max_concurrent))
         .graceful_shutdown_on(shutdown);
     let store = controller.store();

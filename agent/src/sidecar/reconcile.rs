@@ -56,6 +56,9 @@ pub struct Context {
     pub written: Mutex<HashMap<String, DeliveryStatus>>,
     /// Turns true when this replica lost its Lease: attempts in flight are cut at once.
     pub cut: watch::Receiver<bool>,
+    /// Tasks held by a suspended endpoint, by uid: reconciled again when an endpoint of their
+    /// namespace changes, so a resumed endpoint does not wait for the next periodic check.
+    pub held: Arc<Mutex<HashMap<String, ObjectRef<AnalysisTask>>>>,
 }
 
 impl Context {
@@ -79,9 +82,13 @@ impl Context {
             .insert(uid.to_owned(), delivery.clone());
     }
 
-    /// Forgets the remembered status of tasks no longer present.
+    /// Forgets the remembered status and holds of tasks no longer present.
     pub fn forget_missing(&self, present: impl Fn(&str) -> bool) {
         self.written
+            .lock()
+            .expect("poisoned")
+            .retain(|uid, _| present(uid));
+        self.held
             .lock()
             .expect("poisoned")
             .retain(|uid, _| present(uid));
@@ -155,6 +162,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
     let (Some(uid), Some(namespace)) = (task.task_id(), task.namespace()) else {
         return Ok(Action::await_change());
     };
+    ctx.held.lock().expect("poisoned").remove(uid);
     let api: Api<AnalysisTask> = Api::namespaced(ctx.client.clone(), &namespace);
     let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
     let Some(webhook) = &task.spec.webhook else {
@@ -261,6 +269,10 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                     tracing::info!(task = %task.name_any(), task_id = uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
                     ctx.persist(&api, &task, uid, &delivery).await?;
                 }
+                ctx.held
+                    .lock()
+                    .expect("poisoned")
+                    .insert(uid.to_owned(), ObjectRef::from_obj(&*task));
                 return Ok(Action::requeue(SUSPENDED_RECHECK));
             }
             NextStep::SendNow => {
