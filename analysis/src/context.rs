@@ -76,7 +76,14 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     if hay.len() < needle.len() {
         return false;
     }
-    (0..=hay.len() - needle.len()).any(|i| hay[i] == first && &hay[i + 1..i + needle.len()] == rest)
+    // NB: compared byte by byte in line; the needles are a few bytes long.
+    (0..=hay.len() - needle.len()).any(|i| {
+        hay[i] == first
+            && hay[i + 1..i + needle.len()]
+                .iter()
+                .zip(rest)
+                .all(|(a, b)| a == b)
+    })
 }
 
 /// Whether the characters just outside `start..end` are not letters or digits.

@@ -59,13 +59,21 @@ impl Credentials {
                 ));
             }
         }
-        for m in self.pem.find_iter(text) {
+        // NB: every block starts with `-----BEGIN `, so each search starts at one: the regex
+        // then finds the block's start scanning back only over the block, not over all the text
+        // since the previous match.
+        let mut at = 0;
+        while let Some(p) = text[at..].find("-----BEGIN ") {
+            let Some(m) = self.pem.find_at(text, at + p) else {
+                break;
+            };
             out.push(Candidate::new(
                 EntityType::PrivateKey,
                 m.start(),
                 m.end(),
                 1.0,
             ));
+            at = m.end();
         }
         for m in self.jwt.find_iter(text) {
             let header = m.as_str().split('.').next().unwrap_or_default();

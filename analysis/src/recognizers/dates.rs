@@ -3,7 +3,7 @@
 use regex::Regex;
 
 use super::Candidate;
-use super::regions::{NumericRegions, merged, search};
+use super::regions::{Cluster, NumericRegions, merged, search};
 use crate::context::{around, mentions, standalone};
 use crate::entity::EntityType;
 
@@ -39,8 +39,10 @@ impl Dates {
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
-        // NB: a numeric date is one cluster of at least 4 digits, perhaps followed by a `Z`.
-        for (start, end) in regions.matches(&self.numeric, text, |c| c.digits >= 4, 0, 1) {
+        // NB: a numeric date is one cluster of at least 4 digits with a `-`, `/` or `.`
+        // between two of them, perhaps followed by a `Z`.
+        let dated = |c: &Cluster| c.digits >= 4 && c.dashed;
+        for (start, end) in regions.matches(&self.numeric, text, dated, 0, 1) {
             if plausible_numeric(&text[start..end])
                 && standalone(text, start, end)
                 && !dotted_neighbour(text, start, end)

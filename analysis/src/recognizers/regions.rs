@@ -33,6 +33,8 @@ pub(crate) struct Cluster {
     pub longest_run: usize,
     /// How many `.` the cluster holds.
     pub dots: usize,
+    /// Whether a `-`, `/` or `.` joins two of its digits.
+    pub dashed: bool,
 }
 
 /// The digit clusters of a text, in order, plus the starts of runs of digits.
@@ -60,6 +62,7 @@ impl NumericRegions {
                 digits: 0,
                 longest_run: 0,
                 dots: 0,
+                dashed: false,
             };
             loop {
                 let run_start = i;
@@ -78,6 +81,7 @@ impl NumericRegions {
                 }
                 if j > i && j < b.len() && b[j].is_ascii_digit() {
                     c.dots += b[i..j].iter().filter(|&&x| x == b'.').count();
+                    c.dashed |= b[i..j].iter().any(|&x| matches!(x, b'-' | b'/' | b'.'));
                     i = j;
                 } else {
                     break;
@@ -183,6 +187,7 @@ mod tests {
         assert_eq!(r.clusters[0].digits, 10);
         assert_eq!(r.clusters[0].longest_run, 4);
         assert_eq!(r.clusters[1].dots, 3);
+        assert!(r.clusters[0].dashed && !r.clusters[2].dashed);
     }
 
     #[test]
