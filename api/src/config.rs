@@ -54,7 +54,7 @@ pub struct Config {
     #[arg(long, env = "ANALYSIS_WORKERS")]
     pub analysis_workers: Option<usize>,
 
-    /// Standalone: analyses waiting or running before the async endpoint answers 503.
+    /// Standalone: submissions waiting for an analysis worker before the async endpoint answers 503.
     #[arg(long, env = "MAX_QUEUED_TASKS", default_value_t = 10_000)]
     pub max_queued_tasks: usize,
 

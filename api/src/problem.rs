@@ -99,6 +99,9 @@ impl Code {
     }
 }
 
+/// Seconds a client is told to wait (`Retry-After`) before retrying after a `503`.
+const RETRY_UNAVAILABLE_AFTER_SECONDS: &str = "1";
+
 /// An error response: `application/problem+json` (RFC 9457).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Problem {
@@ -161,6 +164,12 @@ impl IntoResponse for ApiError {
             headers.insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Bearer realm="guardrails""#),
+            );
+        }
+        if self.code == Code::Unavailable {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_UNAVAILABLE_AFTER_SECONDS),
             );
         }
         response

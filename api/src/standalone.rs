@@ -3,18 +3,19 @@
 //! restart.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use guardrails_agent::deliverer::SinkError;
 use guardrails_agent::{AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, Outcome, Policy};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use guardrails_analysis::Analysis;
+use tokio::sync::mpsc;
 
 use crate::model::{
     AttemptView, SUBMITTED_MESSAGE, Submission, SubmittedTask, TaskState, TaskView, WebhookView,
     rfc3339,
 };
 use crate::problem::{ApiError, Code};
-use crate::workers::{AnalysisFailure, Workers};
+use crate::workers::{AnalysisFailure, Slot, Workers};
 
 /// Most attempts shown per task, as in `status.delivery.attempts`.
 const MAX_ATTEMPTS_SHOWN: usize = guardrails_crds::delivery::MAX_STATUS_ATTEMPTS;
@@ -22,23 +23,34 @@ const MAX_ATTEMPTS_SHOWN: usize = guardrails_crds::delivery::MAX_STATUS_ATTEMPTS
 /// The in-memory task store of standalone mode and the jobs that fill it.
 pub struct StandaloneTasks {
     tasks: Mutex<Tasks>,
-    workers: Workers,
+    jobs: mpsc::Sender<Job>,
     deliverer: Arc<Deliverer>,
     policy: Policy,
-    queue: Arc<Semaphore>,
     max_tasks: usize,
 }
 
 #[derive(Default)]
 struct Tasks {
-    by_id: HashMap<String, TaskView>,
+    by_id: HashMap<String, Stored>,
     order: VecDeque<String>,
+}
+
+/// A remembered task: its view, and its analysis kept as a value (made into JSON on `GET`).
+struct Stored {
+    view: TaskView,
+    analysis: Option<Arc<Analysis>>,
+}
+
+/// A submission waiting for a worker.
+struct Job {
+    task_id: String,
+    submission: Submission,
 }
 
 impl StandaloneTasks {
     /// A store that analyses on `workers`, delivers with `deliverer` under `policy` (the
-    /// environment's), accepts at most `max_queued` unfinished analyses and remembers the last
-    /// `max_tasks` tasks.
+    /// environment's), keeps at most `max_queued` submissions waiting for a worker and
+    /// remembers the last `max_tasks` tasks.
     pub fn new(
         workers: Workers,
         deliverer: Arc<Deliverer>,
@@ -46,19 +58,21 @@ impl StandaloneTasks {
         max_queued: usize,
         max_tasks: usize,
     ) -> Arc<Self> {
-        Arc::new(Self {
+        let (jobs, queue) = mpsc::channel(max_queued.max(1));
+        let tasks = Arc::new(Self {
             tasks: Mutex::new(Tasks::default()),
-            workers,
+            jobs,
             deliverer,
             policy,
-            queue: Arc::new(Semaphore::new(max_queued.max(1))),
             max_tasks: max_tasks.max(1),
-        })
+        });
+        tokio::spawn(dispatch(queue, workers, Arc::downgrade(&tasks)));
+        tasks
     }
 
-    /// Accepts a submission: records it as PENDING and starts its job.
+    /// Accepts a submission: records it as PENDING and queues its job.
     pub fn submit(self: &Arc<Self>, submission: Submission) -> Result<SubmittedTask, ApiError> {
-        let permit = self.queue.clone().try_acquire_owned().map_err(|_| {
+        let permit = self.jobs.try_reserve().map_err(|_| {
             ApiError::new(
                 Code::Unavailable,
                 "too many analyses are waiting; retry in a moment",
@@ -81,7 +95,10 @@ impl StandaloneTasks {
             }),
         };
         self.insert(view);
-        tokio::spawn(self.clone().run(task_id.clone(), submission, permit));
+        permit.send(Job {
+            task_id: task_id.clone(),
+            submission,
+        });
         Ok(SubmittedTask {
             task_id,
             status: TaskState::Pending,
@@ -92,7 +109,14 @@ impl StandaloneTasks {
 
     /// The task with this id, if it is known.
     pub fn get(&self, task_id: &str) -> Option<TaskView> {
-        self.lock().by_id.get(task_id).cloned()
+        let (mut view, analysis) = {
+            let tasks = self.lock();
+            let stored = tasks.by_id.get(task_id)?;
+            (stored.view.clone(), stored.analysis.clone())
+        };
+        // NB: the JSON of a result is made here, outside the lock, and only when it is read.
+        view.result = analysis.and_then(|a| serde_json::to_value(&*a).ok());
+        Some(view)
     }
 
     /// How many tasks are remembered.
@@ -112,7 +136,11 @@ impl StandaloneTasks {
     fn insert(&self, view: TaskView) {
         let mut tasks = self.lock();
         tasks.order.push_back(view.task_id.clone());
-        tasks.by_id.insert(view.task_id.clone(), view);
+        let stored = Stored {
+            view,
+            analysis: None,
+        };
+        tasks.by_id.insert(stored.view.task_id.clone(), stored);
         while tasks.by_id.len() > self.max_tasks {
             let Some(oldest) = tasks.order.pop_front() else {
                 break;
@@ -121,53 +149,60 @@ impl StandaloneTasks {
         }
     }
 
-    fn update(&self, task_id: &str, change: impl FnOnce(&mut TaskView)) {
-        if let Some(view) = self.lock().by_id.get_mut(task_id) {
-            change(view);
+    fn update(&self, task_id: &str, change: impl FnOnce(&mut Stored)) {
+        if let Some(stored) = self.lock().by_id.get_mut(task_id) {
+            change(stored);
         }
     }
 
-    /// The job of one task: analysis, then the webhook delivery if one was asked for.
-    async fn run(
-        self: Arc<Self>,
-        task_id: String,
-        submission: Submission,
-        permit: OwnedSemaphorePermit,
-    ) {
-        self.update(&task_id, |v| {
-            v.status = TaskState::Started;
-            v.started_at = Some(rfc3339(jiff::Timestamp::now()));
+    /// The job of one task on its reserved worker: analysis, then the webhook delivery if one
+    /// was asked for.
+    async fn run(self: Arc<Self>, job: Job, slot: Slot) {
+        let Job {
+            task_id,
+            submission,
+        } = job;
+        self.update(&task_id, |s| {
+            s.view.status = TaskState::Started;
+            s.view.started_at = Some(rfc3339(jiff::Timestamp::now()));
         });
         let options = submission.options();
-        let outcome = self
-            .workers
-            .analyze(submission.text, options)
-            .await
-            .and_then(|analysis| {
-                serde_json::to_value(analysis).map_err(|_| AnalysisFailure::Crashed)
-            });
-        drop(permit);
+        let outcome = slot.analyze(submission.text, options).await;
+        let completed_at = Some(rfc3339(jiff::Timestamp::now()));
         let event = match outcome {
-            Ok(result) => {
-                self.update(&task_id, |v| {
-                    v.status = TaskState::Success;
-                    v.completed_at = Some(rfc3339(jiff::Timestamp::now()));
-                    v.result = Some(result.clone());
+            Ok(analysis) => {
+                let analysis = Arc::new(analysis);
+                // The event's copy of the result is made only for a webhook.
+                let result = submission
+                    .webhook
+                    .as_ref()
+                    .map(|_| serde_json::to_value(&*analysis));
+                self.update(&task_id, |s| {
+                    s.view.status = TaskState::Success;
+                    s.view.completed_at = completed_at;
+                    s.analysis = Some(analysis);
                 });
-                Event::completed(task_id.clone(), result)
+                match result {
+                    Some(Ok(result)) => Some(Event::completed(task_id.clone(), result)),
+                    Some(Err(_)) => Some(Event::failed(
+                        task_id.clone(),
+                        AnalysisFailure::Crashed.to_string(),
+                    )),
+                    None => None,
+                }
             }
             Err(failure) => {
                 let error = failure.to_string();
-                self.update(&task_id, |v| {
-                    v.status = TaskState::Failure;
-                    v.completed_at = Some(rfc3339(jiff::Timestamp::now()));
-                    v.error = Some(error.clone());
+                self.update(&task_id, |s| {
+                    s.view.status = TaskState::Failure;
+                    s.view.completed_at = completed_at;
+                    s.view.error = Some(error.clone());
                 });
-                Event::failed(task_id.clone(), error)
+                Some(Event::failed(task_id.clone(), error))
             }
         };
-        tracing::info!(task_id, "analysis finished");
-        let Some(webhook) = submission.webhook else {
+        tracing::debug!(task_id, "analysis finished");
+        let (Some(webhook), Some(event)) = (submission.webhook, event) else {
             return;
         };
         let policy = Policy {
@@ -205,8 +240,8 @@ impl StandaloneTasks {
     }
 
     fn finish_delivery(&self, task_id: &str, phase: &str, message: Option<String>) {
-        self.update(task_id, |v| {
-            if let Some(webhook) = &mut v.webhook {
+        self.update(task_id, |s| {
+            if let Some(webhook) = &mut s.view.webhook {
                 webhook.status = phase.into();
                 webhook.message = message;
             }
@@ -214,8 +249,8 @@ impl StandaloneTasks {
     }
 
     fn record_attempt(&self, task_id: &str, attempt: &DeliveryAttempt) {
-        self.update(task_id, |v| {
-            let Some(webhook) = &mut v.webhook else {
+        self.update(task_id, |s| {
+            let Some(webhook) = &mut s.view.webhook else {
                 return;
             };
             let view = AttemptView::from(attempt);
@@ -244,5 +279,19 @@ impl AttemptSink for StoreSink {
     async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         self.tasks.record_attempt(&self.task_id, attempt);
         Ok(())
+    }
+}
+
+/// Hands queued jobs to workers as they free up, oldest first; each job then runs on its own
+/// task (its delivery may outlive the analysis). Ends when the store is dropped.
+async fn dispatch(mut queue: mpsc::Receiver<Job>, workers: Workers, tasks: Weak<StandaloneTasks>) {
+    while let Some(job) = queue.recv().await {
+        let Ok(slot) = workers.slot().await else {
+            return;
+        };
+        let Some(tasks) = tasks.upgrade() else {
+            return;
+        };
+        tokio::spawn(tasks.run(job, slot));
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use guardrails_analysis::{Analysis, Analyzer, Options};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why an analysis produced no result.
 #[derive(Debug, thiserror::Error)]
@@ -41,22 +41,55 @@ impl Workers {
         self.size
     }
 
-    /// Analyses `text`; the analysis serialises to the `result` object of DESIGN §5.
+    /// Waits for a free worker and reserves it.
+    pub async fn slot(&self) -> Result<Slot, AnalysisFailure> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| AnalysisFailure::Crashed)?;
+        Ok(Slot {
+            analyzer: self.analyzer.clone(),
+            permit,
+        })
+    }
+
+    /// Analyses `text` on the next free worker; the analysis serialises to the `result` object
+    /// of DESIGN §5.
     pub async fn analyze(
         &self,
         text: String,
         options: Options,
     ) -> Result<Analysis, AnalysisFailure> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| AnalysisFailure::Crashed)?;
-        let analyzer = self.analyzer.clone();
-        tokio::task::spawn_blocking(move || analyzer.analyze(&text, &options))
-            .await
-            .map_err(|_| AnalysisFailure::Crashed)?
-            .map_err(|e| AnalysisFailure::Engine(e.to_string()))
+        self.slot().await?.analyze(text, options).await
+    }
+}
+
+/// A reserved worker: one analysis runs on it.
+pub struct Slot {
+    analyzer: Arc<Analyzer>,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Slot {
+    /// Analyses `text` on a blocking thread, then frees the worker.
+    pub async fn analyze(
+        self,
+        text: String,
+        options: Options,
+    ) -> Result<Analysis, AnalysisFailure> {
+        let Slot { analyzer, permit } = self;
+        // NB: the permit moves into the thread, so an analysis whose caller went away still
+        // holds its worker until it really ends and the CPUs are never oversubscribed.
+        tokio::task::spawn_blocking(move || {
+            let analysis = analyzer.analyze(&text, &options);
+            drop(permit);
+            analysis
+        })
+        .await
+        .map_err(|_| AnalysisFailure::Crashed)?
+        .map_err(|e| AnalysisFailure::Engine(e.to_string()))
     }
 }
 
@@ -86,5 +119,22 @@ mod tests {
         assert_eq!(result["status"], "success");
         assert_eq!(result["pii"]["entities"][0]["type"], "CREDIT_CARD");
         assert_eq!(result["compliance"]["frameworks"][0], "PCI_DSS");
+    }
+
+    #[tokio::test]
+    async fn a_reserved_worker_is_not_given_to_anyone_else() {
+        let workers = Workers::new(1);
+        let held = workers.slot().await.unwrap();
+        let waiting = workers.analyze("SSN 536-22-1234".into(), Options::default());
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting)
+                .await
+                .is_err(),
+            "an analysis ran while the only worker was reserved"
+        );
+        drop(held);
+        let analysis = waiting.await.unwrap();
+        assert_eq!(analysis.pii.entities.len(), 1);
     }
 }

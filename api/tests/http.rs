@@ -89,6 +89,47 @@ async fn an_async_submission_answers_202_and_resolves_to_success() {
 }
 
 #[tokio::test]
+async fn a_full_queue_answers_503_creates_nothing_and_what_was_accepted_completes() {
+    let app = App::builder().max_queued(1).build();
+    // Both workers reserved: no submission can start, so they wait in the queue.
+    let held = [
+        app.workers.slot().await.unwrap(),
+        app.workers.slot().await.unwrap(),
+    ];
+    let body = json!({"text": "SSN 536-22-1234"}).to_string();
+    let mut accepted = Vec::new();
+    let refused = loop {
+        let (status, headers, bytes) = app.post("/api/v1/analyze/async", body.clone()).await;
+        if status == StatusCode::ACCEPTED {
+            let submitted: Value = serde_json::from_slice(&bytes).unwrap();
+            accepted.push(submitted["task_id"].as_str().unwrap().to_owned());
+            assert!(accepted.len() <= 2, "a queue of one took {accepted:?}");
+            continue;
+        }
+        assert_eq!(headers[header::RETRY_AFTER], "1");
+        break problem(status, &headers, &bytes);
+    };
+    assert_eq!(refused["status"], 503, "{refused}");
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    assert_eq!(
+        app.tasks.len(),
+        accepted.len(),
+        "the refused submission left a task"
+    );
+    for task_id in &accepted {
+        let (_, view) = app.get(&format!("/api/v1/tasks/{task_id}")).await;
+        assert_eq!(view["status"], "PENDING", "{view}");
+    }
+    drop(held);
+    for task_id in &accepted {
+        let view = app
+            .wait_for_task(task_id, |v| v["status"] == "SUCCESS")
+            .await;
+        assert_eq!(view["result"]["pii"]["entities"][0]["type"], "US_SSN");
+    }
+}
+
+#[tokio::test]
 async fn a_signed_webhook_reaches_the_receiver_and_its_attempts_show_in_get() {
     let app = App::new();
     let receiver = Receiver::start(vec![503]).await;

@@ -29,6 +29,8 @@ pub const SECRET: &str = "whsec_dGVzdC1zZWNyZXQtZm9yLWd1YXJkcmFpbHM=";
 pub struct App {
     pub router: Router,
     pub tasks: Arc<StandaloneTasks>,
+    /// The app's two analysis workers (a test can reserve them to hold every job back).
+    pub workers: Workers,
 }
 
 /// How the test app is configured.
@@ -37,6 +39,7 @@ pub struct AppBuilder {
     allow_private: bool,
     max_body_bytes: usize,
     max_text_bytes: usize,
+    max_queued: usize,
 }
 
 impl App {
@@ -47,6 +50,7 @@ impl App {
             allow_private: true,
             max_body_bytes: 64 * 1024,
             max_text_bytes: 32 * 1024,
+            max_queued: 100,
         }
     }
 
@@ -112,6 +116,12 @@ impl AppBuilder {
         self
     }
 
+    /// At most `max_queued` submissions wait for a worker.
+    pub fn max_queued(mut self, max_queued: usize) -> Self {
+        self.max_queued = max_queued;
+        self
+    }
+
     /// Private and loopback destinations are refused, as in production.
     pub fn public_destinations_only(mut self) -> Self {
         self.allow_private = false;
@@ -132,10 +142,16 @@ impl AppBuilder {
             ..Policy::default()
         };
         let deliverer = Deliverer::new(guard.clone()).unwrap();
-        let tasks = StandaloneTasks::new(workers.clone(), Arc::new(deliverer), policy, 100, 1000);
+        let tasks = StandaloneTasks::new(
+            workers.clone(),
+            Arc::new(deliverer),
+            policy,
+            self.max_queued,
+            1000,
+        );
         let state = AppState {
             backend: Backend::Standalone(tasks.clone()),
-            workers,
+            workers: workers.clone(),
             rules: Arc::new(WebhookRules {
                 allowlist,
                 guard,
@@ -148,6 +164,7 @@ impl AppBuilder {
         App {
             router: router(state, Some(Arc::new(keys)), self.max_body_bytes),
             tasks,
+            workers,
         }
     }
 }
