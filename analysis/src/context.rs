@@ -58,15 +58,60 @@ pub(crate) fn after_keywords<'t>(
         .collect()
 }
 
-/// Whether `hay` contains any of `words` (lower-case ASCII), ignoring ASCII case.
-pub(crate) fn mentions(hay: &str, words: &[&str]) -> bool {
+/// A list of context words (lower-case ASCII) with a filter of their first two bytes, built at
+/// compile time, so that most places in a text are ruled out with one bit test.
+pub(crate) struct Words {
+    /// The words.
+    pub list: &'static [&'static str],
+    /// Bit `pair(a, b)` is set if some word starts with the bytes `a`, `b`.
+    pairs: [u64; 4],
+    /// Whether some word is shorter than two bytes (then the filter is not used).
+    short: bool,
+}
+
+const fn pair(a: u8, b: u8) -> usize {
+    ((a as usize).wrapping_mul(31) ^ (b as usize)) & 255
+}
+
+impl Words {
+    /// The filter for `list`.
+    pub(crate) const fn new(list: &'static [&'static str]) -> Self {
+        let mut pairs = [0u64; 4];
+        let mut short = false;
+        let mut i = 0;
+        while i < list.len() {
+            let w = list[i].as_bytes();
+            if w.len() < 2 {
+                short = true;
+            } else {
+                let h = pair(w[0], w[1]);
+                pairs[h / 64] |= 1 << (h % 64);
+            }
+            i += 1;
+        }
+        Words { list, pairs, short }
+    }
+}
+
+/// Whether `hay` contains any of `words`, ignoring ASCII case.
+pub(crate) fn mentions(hay: &str, words: &Words) -> bool {
     let mut buf = [0u8; 128];
     let hay = &hay.as_bytes()[hay.len().saturating_sub(buf.len())..];
     let lowered = &mut buf[..hay.len()];
     for (d, s) in lowered.iter_mut().zip(hay) {
         *d = s.to_ascii_lowercase();
     }
-    words.iter().any(|w| contains(lowered, w.as_bytes()))
+    if words.short {
+        return words.list.iter().any(|w| contains(lowered, w.as_bytes()));
+    }
+    (0..lowered.len().saturating_sub(1)).any(|i| {
+        let h = pair(lowered[i], lowered[i + 1]);
+        words.pairs[h / 64] & (1 << (h % 64)) != 0
+            && words
+                .list
+                .iter()
+                .any(|w| lowered[i..].starts_with(w.as_bytes()))
+    })
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -114,8 +159,13 @@ mod tests {
 
     #[test]
     fn mentions_ignores_case() {
-        assert!(mentions("My SSN is", &["ssn"]));
-        assert!(!mentions("my id is", &["ssn", "social security"]));
+        const SSN: Words = Words::new(&["ssn", "social security"]);
+        assert!(mentions("My SSN is", &SSN));
+        assert!(mentions("his Social Security number", &SSN));
+        assert!(!mentions("my id is", &SSN));
+        assert!(!mentions("s", &SSN));
+        const AT: Words = Words::new(&["@", "at"]);
+        assert!(mentions("x@", &AT) && mentions("AT", &AT) && !mentions("a t", &AT));
     }
 
     #[test]

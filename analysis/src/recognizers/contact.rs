@@ -4,13 +4,13 @@ use regex::Regex;
 
 use super::regions::NumericRegions;
 use super::{Candidate, labelled_not_pii};
-use crate::context::{around, mentions, standalone_number};
+use crate::context::{Words, around, mentions, standalone_number};
 use crate::entity::EntityType;
 
-const PHONE_WORDS: &[&str] = &[
+const PHONE_WORDS: Words = Words::new(&[
     "phone", "call", "tel", "mobile", "cell", "fax", "sms", "text me", "contact", "reach",
     "number", "whatsapp", "dial",
-];
+]);
 
 /// Finds PHONE_NUMBER.
 pub(crate) struct Contact {
@@ -56,7 +56,7 @@ fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
             let (before, after) = around(text, start, end);
             let score = if labelled_not_pii(text, start) {
                 base * 0.3
-            } else if mentions(before, PHONE_WORDS) || mentions(after, PHONE_WORDS) {
+            } else if mentions(before, &PHONE_WORDS) || mentions(after, &PHONE_WORDS) {
                 base + 0.25
             } else {
                 base

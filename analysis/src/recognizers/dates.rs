@@ -4,10 +4,10 @@ use regex::Regex;
 
 use super::Candidate;
 use super::regions::{Cluster, NumericRegions, merged, search};
-use crate::context::{around, mentions, standalone};
+use crate::context::{Words, around, mentions, standalone};
 use crate::entity::EntityType;
 
-const BIRTH_WORDS: &[&str] = &["dob", "date of birth", "born", "birthday", "d.o.b"];
+const BIRTH_WORDS: Words = Words::new(&["dob", "date of birth", "born", "birthday", "d.o.b"]);
 const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
 
 /// Finds DATE_TIME.
@@ -86,7 +86,7 @@ impl Dates {
 
 fn scored(text: &str, start: usize, end: usize, base: f64) -> Candidate {
     let (before, _) = around(text, start, end);
-    let score = if mentions(before, BIRTH_WORDS) {
+    let score = if mentions(before, &BIRTH_WORDS) {
         0.95
     } else {
         base

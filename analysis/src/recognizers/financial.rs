@@ -5,12 +5,12 @@ use regex::Regex;
 use super::regions::NumericRegions;
 use super::{Candidate, labelled_not_pii};
 use crate::context::{
-    WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone, standalone_number,
+    WINDOW_BEFORE, Words, after_keywords, around, keywords, mentions, standalone, standalone_number,
 };
 use crate::entity::EntityType;
 use crate::validate;
 
-const CARD_WORDS: &[&str] = &[
+const CARD_WORDS: Words = Words::new(&[
     "card",
     "visa",
     "mastercard",
@@ -19,11 +19,13 @@ const CARD_WORDS: &[&str] = &[
     "debit",
     "cc",
     "payment",
-];
+]);
 const ACCOUNT_WORDS: &[&str] = &[
     "account", "acct", "a/c", "bank", "checking", "savings", "deposit",
 ];
-const IBAN_WORDS: &[&str] = &["iban", "bank", "transfer", "account", "sepa"];
+/// Words that say a nine-digit number is a routing number, not an account.
+const ROUTING_WORDS: Words = Words::new(&["routing", "aba"]);
+const IBAN_WORDS: Words = Words::new(&["iban", "bank", "transfer", "account", "sepa"]);
 
 /// Finds CREDIT_CARD, IBAN_CODE, US_BANK_NUMBER and CRYPTO.
 pub(crate) struct Financial {
@@ -106,7 +108,7 @@ fn card(text: &str, start: usize, end: usize) -> Option<Candidate> {
         return None;
     }
     let (before, after) = around(text, start, end);
-    let score = if mentions(before, CARD_WORDS) || mentions(after, CARD_WORDS) {
+    let score = if mentions(before, &CARD_WORDS) || mentions(after, &CARD_WORDS) {
         1.0
     } else {
         0.9
@@ -122,7 +124,7 @@ fn iban(text: &str, start: usize, s: &str) -> Option<Candidate> {
         let end = start + s.len();
         if validate::iban(&compact) && standalone(text, start, end) {
             let (before, _) = around(text, start, end);
-            let score = if mentions(before, IBAN_WORDS) {
+            let score = if mentions(before, &IBAN_WORDS) {
                 1.0
             } else {
                 0.95
@@ -142,7 +144,7 @@ fn account(text: &str, start: usize, end: usize) -> Option<Candidate> {
         return None;
     }
     let d = validate::digits(&text[start..end]);
-    if mentions(before, &["routing", "aba"]) && validate::aba_routing(&d) {
+    if mentions(before, &ROUTING_WORDS) && validate::aba_routing(&d) {
         return None;
     }
     Some(Candidate::new(EntityType::UsBankNumber, start, end, 0.75))

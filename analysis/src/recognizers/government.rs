@@ -5,22 +5,22 @@ use regex::Regex;
 use super::regions::NumericRegions;
 use super::{Candidate, labelled_not_pii};
 use crate::context::{
-    WINDOW_BEFORE, after_keywords, around, keywords, mentions, standalone_number,
+    WINDOW_BEFORE, Words, after_keywords, around, keywords, mentions, standalone_number,
 };
 use crate::entity::EntityType;
 use crate::validate;
 
-const SSN_WORDS: &[&str] = &[
+const SSN_WORDS: Words = Words::new(&[
     "ssn",
     "social security",
     "ss#",
     "ss #",
     "soc sec",
     "social sec",
-];
-const ITIN_WORDS: &[&str] = &["itin", "taxpayer", "tax id", "tin:", "tin #", "tin no"];
-const NHS_WORDS: &[&str] = &["nhs", "national health", "health service"];
-const PASSPORT_WORDS: &[&str] = &["passport"];
+]);
+const ITIN_WORDS: Words = Words::new(&["itin", "taxpayer", "tax id", "tin:", "tin #", "tin no"]);
+const NHS_WORDS: Words = Words::new(&["nhs", "national health", "health service"]);
+const PASSPORT_WORDS: Words = Words::new(&["passport"]);
 const LICENSE_WORDS: &[&str] = &[
     "driver",
     "dl#",
@@ -32,14 +32,14 @@ const LICENSE_WORDS: &[&str] = &[
     "lic#",
     "lic no",
 ];
-const DEA_WORDS: &[&str] = &[
+const DEA_WORDS: Words = Words::new(&[
     "dea",
     "prescriber",
     "medical license",
     "medical licence",
     "registration",
     "physician",
-];
+]);
 
 /// Finds US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, UK_NHS and MEDICAL_LICENSE.
 pub(crate) struct Government {
@@ -59,7 +59,7 @@ impl Government {
             ssn_nhs: Regex::new(r"[0-9]{3}[ \-.]?[0-9]{2}[0-9]?[ \-.]?[0-9]{4}")
                 .expect("ssn and nhs pattern"),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
-            passport_words: keywords(PASSPORT_WORDS),
+            passport_words: keywords(PASSPORT_WORDS.list),
             license_words: keywords(LICENSE_WORDS),
             license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
             dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
@@ -81,7 +81,7 @@ impl Government {
             }
             if validate::nhs(&validate::digits(s)) {
                 let (before, after) = around(text, start, end);
-                let score = if mentions(before, NHS_WORDS) || mentions(after, NHS_WORDS) {
+                let score = if mentions(before, &NHS_WORDS) || mentions(after, &NHS_WORDS) {
                     1.0
                 } else {
                     0.45
@@ -102,10 +102,10 @@ impl Government {
             for m in self.license.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 let (before, _) = around(text, start, end);
-                let medical = mentions(before, DEA_WORDS) && validate::dea(m.as_str());
+                let medical = mentions(before, &DEA_WORDS) && validate::dea(m.as_str());
                 if standalone_number(text, start, end)
                     && !medical
-                    && !mentions(before, PASSPORT_WORDS)
+                    && !mentions(before, &PASSPORT_WORDS)
                 {
                     out.push(Candidate::new(
                         EntityType::UsDriverLicense,
@@ -126,7 +126,7 @@ impl Government {
                 continue;
             }
             let (before, _) = around(text, start, end);
-            let score = if mentions(before, DEA_WORDS) {
+            let score = if mentions(before, &DEA_WORDS) {
                 1.0
             } else if labelled_not_pii(text, start) {
                 0.2
@@ -163,9 +163,9 @@ fn ssn_or_itin(text: &str, start: usize, end: usize) -> Option<Candidate> {
     let (before, after) = around(text, start, end);
     let negative = labelled_not_pii(text, start);
     let (kind, words) = if validate::itin(&d) {
-        (EntityType::UsItin, ITIN_WORDS)
+        (EntityType::UsItin, &ITIN_WORDS)
     } else if validate::ssn(&d) {
-        (EntityType::UsSsn, SSN_WORDS)
+        (EntityType::UsSsn, &SSN_WORDS)
     } else {
         return None;
     };

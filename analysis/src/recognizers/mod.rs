@@ -19,10 +19,10 @@ use crate::entity::EntityType;
 pub(crate) const MIN_SCORE: f64 = 0.5;
 
 /// Words near a number that say it is an order, ticket, version or similar, not personal data.
-pub(crate) const NOT_PII_WORDS: &[&str] = &[
+pub(crate) const NOT_PII_WORDS: crate::context::Words = crate::context::Words::new(&[
     "order", "tracking", "invoice", "ticket", "ref", "sku", "serial", "version", "build", "isbn",
     "uuid", "sha", "hash", "commit", "part no", "item", "case #", "release", "firmware", "model",
-];
+]);
 
 /// How close before a number a [`NOT_PII_WORDS`] label must be to count.
 const LABEL_WINDOW: usize = 20;
@@ -31,7 +31,7 @@ const LABEL_WINDOW: usize = 20;
 pub(crate) fn labelled_not_pii(text: &str, start: usize) -> bool {
     crate::context::mentions(
         crate::context::before(text, start, LABEL_WINDOW),
-        NOT_PII_WORDS,
+        &NOT_PII_WORDS,
     )
 }
 

@@ -2,7 +2,7 @@
 
 use super::Candidate;
 use super::gazetteer::{Gazetteer, PlaceTier, Word};
-use crate::context::{before, mentions};
+use crate::context::before;
 use crate::entity::EntityType;
 
 const TITLES: &[&str] = &[
@@ -359,7 +359,7 @@ impl Names {
         } else {
             base
         };
-        if !mentions(near, &["@"]) {
+        if !near.contains('@') {
             out.push(Candidate::new(EntityType::Location, start, end, score));
         }
     }

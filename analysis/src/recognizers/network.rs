@@ -6,10 +6,10 @@ use regex::Regex;
 
 use super::Candidate;
 use super::regions::{Cluster, NumericRegions};
-use crate::context::{around, before, mentions, standalone, standalone_number};
+use crate::context::{Words, around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
 
-const VERSION_WORDS: &[&str] = &[
+const VERSION_WORDS: Words = Words::new(&[
     "version",
     "ver ",
     "ver.",
@@ -19,10 +19,10 @@ const VERSION_WORDS: &[&str] = &[
     "v.",
     "sdk",
     "update to",
-];
-const IP_WORDS: &[&str] = &[
+]);
+const IP_WORDS: Words = Words::new(&[
     "ip", "address", "host", "server", "client", "from", "connect", "addr",
-];
+]);
 
 /// Finds EMAIL_ADDRESS, URL and IP_ADDRESS.
 pub(crate) struct Network {
@@ -88,9 +88,9 @@ impl Network {
             }
             let (before_text, _) = around(text, start, end);
             let near = before(text, start, 16);
-            let score = if mentions(near, VERSION_WORDS) || before_text.ends_with('v') {
+            let score = if mentions(near, &VERSION_WORDS) || before_text.ends_with('v') {
                 0.1
-            } else if mentions(before_text, IP_WORDS) {
+            } else if mentions(before_text, &IP_WORDS) {
                 0.95
             } else {
                 0.8
