@@ -9,6 +9,7 @@ use guardrails_agent::deliverer::SinkError;
 use guardrails_agent::{AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, Outcome, Policy};
 use guardrails_analysis::Analysis;
 use tokio::sync::mpsc;
+use uuid::Uuid;
 
 use crate::model::{
     AttemptView, SUBMITTED_MESSAGE, Submission, SubmittedTask, TaskState, TaskView, WebhookView,
@@ -29,10 +30,12 @@ pub struct StandaloneTasks {
     max_tasks: usize,
 }
 
+/// Tasks by id, and their ids oldest first. NB: entries are small (a boxed task under a
+/// 16-byte key), so growing the map moves little memory while the lock is held.
 #[derive(Default)]
 struct Tasks {
-    by_id: HashMap<String, Stored>,
-    order: VecDeque<String>,
+    by_id: HashMap<Uuid, Box<Stored>>,
+    order: VecDeque<Uuid>,
 }
 
 /// A remembered task: its view, and its analysis kept as a value (made into JSON on `GET`).
@@ -43,6 +46,7 @@ struct Stored {
 
 /// A submission waiting for a worker.
 struct Job {
+    id: Uuid,
     task_id: String,
     submission: Submission,
 }
@@ -78,7 +82,8 @@ impl StandaloneTasks {
                 "too many analyses are waiting; retry in a moment",
             )
         })?;
-        let task_id = uuid::Uuid::new_v4().to_string();
+        let id = Uuid::new_v4();
+        let task_id = id.to_string();
         let submitted_at = rfc3339(jiff::Timestamp::now());
         let view = TaskView {
             task_id: task_id.clone(),
@@ -94,8 +99,9 @@ impl StandaloneTasks {
                 message: None,
             }),
         };
-        self.insert(view);
+        self.insert(id, view);
         permit.send(Job {
+            id,
             task_id: task_id.clone(),
             submission,
         });
@@ -109,9 +115,10 @@ impl StandaloneTasks {
 
     /// The task with this id, if it is known.
     pub fn get(&self, task_id: &str) -> Option<TaskView> {
+        let id = Uuid::parse_str(task_id).ok()?;
         let (mut view, analysis) = {
             let tasks = self.lock();
-            let stored = tasks.by_id.get(task_id)?;
+            let stored = tasks.by_id.get(&id)?;
             (stored.view.clone(), stored.analysis.clone())
         };
         // NB: the JSON of a result is made here, outside the lock, and only when it is read.
@@ -133,14 +140,14 @@ impl StandaloneTasks {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn insert(&self, view: TaskView) {
-        let mut tasks = self.lock();
-        tasks.order.push_back(view.task_id.clone());
-        let stored = Stored {
+    fn insert(&self, id: Uuid, view: TaskView) {
+        let stored = Box::new(Stored {
             view,
             analysis: None,
-        };
-        tasks.by_id.insert(stored.view.task_id.clone(), stored);
+        });
+        let mut tasks = self.lock();
+        tasks.order.push_back(id);
+        tasks.by_id.insert(id, stored);
         while tasks.by_id.len() > self.max_tasks {
             let Some(oldest) = tasks.order.pop_front() else {
                 break;
@@ -149,8 +156,8 @@ impl StandaloneTasks {
         }
     }
 
-    fn update(&self, task_id: &str, change: impl FnOnce(&mut Stored)) {
-        if let Some(stored) = self.lock().by_id.get_mut(task_id) {
+    fn update(&self, id: Uuid, change: impl FnOnce(&mut Stored)) {
+        if let Some(stored) = self.lock().by_id.get_mut(&id) {
             change(stored);
         }
     }
@@ -159,10 +166,11 @@ impl StandaloneTasks {
     /// was asked for.
     async fn run(self: Arc<Self>, job: Job, slot: Slot) {
         let Job {
+            id,
             task_id,
             submission,
         } = job;
-        self.update(&task_id, |s| {
+        self.update(id, |s| {
             s.view.status = TaskState::Started;
             s.view.started_at = Some(rfc3339(jiff::Timestamp::now()));
         });
@@ -177,7 +185,7 @@ impl StandaloneTasks {
                     .webhook
                     .as_ref()
                     .map(|_| serde_json::to_value(&*analysis));
-                self.update(&task_id, |s| {
+                self.update(id, |s| {
                     s.view.status = TaskState::Success;
                     s.view.completed_at = completed_at;
                     s.analysis = Some(analysis);
@@ -193,7 +201,7 @@ impl StandaloneTasks {
             }
             Err(failure) => {
                 let error = failure.to_string();
-                self.update(&task_id, |s| {
+                self.update(id, |s| {
                     s.view.status = TaskState::Failure;
                     s.view.completed_at = completed_at;
                     s.view.error = Some(error.clone());
@@ -212,13 +220,13 @@ impl StandaloneTasks {
         let delivery = match Delivery::new(event, &webhook.url, policy) {
             Ok(delivery) => delivery,
             Err(err) => {
-                self.finish_delivery(&task_id, "Rejected", Some(err.to_string()));
+                self.finish_delivery(id, "Rejected", Some(err.to_string()));
                 return;
             }
         };
         let sink = StoreSink {
             tasks: self.clone(),
-            task_id: task_id.clone(),
+            id,
         };
         match self.deliverer.deliver(&delivery, Vec::new(), &sink).await {
             Ok(report) => {
@@ -233,14 +241,14 @@ impl StandaloneTasks {
                         report.attempts.last().and_then(|a| a.error.clone()),
                     ),
                 };
-                self.finish_delivery(&task_id, phase, message);
+                self.finish_delivery(id, phase, message);
             }
-            Err(err) => self.finish_delivery(&task_id, "Failed", Some(err.to_string())),
+            Err(err) => self.finish_delivery(id, "Failed", Some(err.to_string())),
         }
     }
 
-    fn finish_delivery(&self, task_id: &str, phase: &str, message: Option<String>) {
-        self.update(task_id, |s| {
+    fn finish_delivery(&self, id: Uuid, phase: &str, message: Option<String>) {
+        self.update(id, |s| {
             if let Some(webhook) = &mut s.view.webhook {
                 webhook.status = phase.into();
                 webhook.message = message;
@@ -248,8 +256,8 @@ impl StandaloneTasks {
         });
     }
 
-    fn record_attempt(&self, task_id: &str, attempt: &DeliveryAttempt) {
-        self.update(task_id, |s| {
+    fn record_attempt(&self, id: Uuid, attempt: &DeliveryAttempt) {
+        self.update(id, |s| {
             let Some(webhook) = &mut s.view.webhook else {
                 return;
             };
@@ -267,17 +275,17 @@ impl StandaloneTasks {
 /// Records each attempt of a delivery on its task, so `GET` shows it.
 struct StoreSink {
     tasks: Arc<StandaloneTasks>,
-    task_id: String,
+    id: Uuid,
 }
 
 impl AttemptSink for StoreSink {
     async fn started(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.tasks.record_attempt(&self.task_id, attempt);
+        self.tasks.record_attempt(self.id, attempt);
         Ok(())
     }
 
     async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.tasks.record_attempt(&self.task_id, attempt);
+        self.tasks.record_attempt(self.id, attempt);
         Ok(())
     }
 }
