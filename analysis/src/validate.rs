@@ -172,11 +172,22 @@ pub(crate) fn aba_routing(d: &[u8]) -> bool {
 
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
+/// The value of each byte as a Base58 digit.
+const BASE58_VALUE: [Option<u8>; 256] = {
+    let mut table = [None; 256];
+    let mut i = 0;
+    while i < BASE58.len() {
+        table[BASE58[i] as usize] = Some(i as u8);
+        i += 1;
+    }
+    table
+};
+
 /// Base58Check Bitcoin address (P2PKH / P2SH) with a valid double-SHA-256 checksum.
 pub(crate) fn base58check(s: &str) -> bool {
     let mut bytes: Vec<u8> = Vec::with_capacity(25);
     for c in s.bytes() {
-        let Some(mut carry) = BASE58.iter().position(|&x| x == c).map(|p| p as u32) else {
+        let Some(mut carry) = BASE58_VALUE[usize::from(c)].map(u32::from) else {
             return false;
         };
         for b in bytes.iter_mut().rev() {

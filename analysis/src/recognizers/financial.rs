@@ -77,14 +77,17 @@ impl Financial {
                 }
             }
         }
-        for m in self.btc.find_iter(text) {
-            let (start, end, s) = (m.start(), m.end(), m.as_str());
-            let valid = if s.starts_with("bc1") || s.starts_with("BC1") {
-                validate::bech32(s)
-            } else {
-                validate::base58check(s)
+        // NB: an address is letters and digits only, with a `1` or `3` in it.
+        for (start, end) in regions.matches_in_coin_words(&self.btc, text) {
+            let s = &text[start..end];
+            let valid = || {
+                if s.starts_with("bc1") || s.starts_with("BC1") {
+                    validate::bech32(s)
+                } else {
+                    validate::base58check(s)
+                }
             };
-            if valid && standalone(text, start, end) {
+            if standalone(text, start, end) && valid() {
                 out.push(Candidate::new(EntityType::Crypto, start, end, 1.0));
             }
         }

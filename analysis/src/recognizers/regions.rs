@@ -42,7 +42,13 @@ pub(crate) struct NumericRegions {
     clusters: Vec<Cluster>,
     /// (start, length) of every maximal run of consecutive digits.
     runs: Vec<(usize, usize)>,
+    /// Maximal runs of ASCII letters and digits, at least [`MIN_COIN_WORD`] bytes long, that
+    /// hold a `1` or a `3`: where a Bitcoin address can be.
+    coin_words: Vec<(usize, usize)>,
 }
+
+/// The shortest Bitcoin address (`bc1` and six characters), in bytes.
+const MIN_COIN_WORD: usize = 9;
 
 impl NumericRegions {
     /// Finds the clusters of `text` in one pass.
@@ -50,6 +56,8 @@ impl NumericRegions {
         let b = text.as_bytes();
         let mut clusters = Vec::new();
         let mut runs = Vec::new();
+        let mut coin_words = Vec::new();
+        let mut word_end = 0;
         let mut i = 0;
         while i < b.len() {
             if !b[i].is_ascii_digit() {
@@ -71,6 +79,22 @@ impl NumericRegions {
                 }
                 let run = i - run_start;
                 runs.push((run_start, run));
+                // NB: each word is measured once, from its first run of digits.
+                if run_start >= word_end {
+                    let mut from = run_start;
+                    while from > 0 && b[from - 1].is_ascii_alphanumeric() {
+                        from -= 1;
+                    }
+                    word_end = i;
+                    while word_end < b.len() && b[word_end].is_ascii_alphanumeric() {
+                        word_end += 1;
+                    }
+                    if word_end - from >= MIN_COIN_WORD
+                        && b[from..word_end].iter().any(|&x| x == b'1' || x == b'3')
+                    {
+                        coin_words.push((from, word_end));
+                    }
+                }
                 c.digits += run;
                 c.longest_run = c.longest_run.max(run);
                 c.end = i;
@@ -89,7 +113,11 @@ impl NumericRegions {
             }
             clusters.push(c);
         }
-        NumericRegions { clusters, runs }
+        NumericRegions {
+            clusters,
+            runs,
+            coin_words,
+        }
     }
 
     /// The matches of `re` in windows around the clusters `keep` accepts: each window is the
@@ -109,6 +137,16 @@ impl NumericRegions {
             .filter(move |c| keep(c))
             .map(move |c| (c.start.saturating_sub(before), c.end + after));
         search(re, text, merged(spans, text))
+    }
+
+    /// The matches of `re` inside words of letters and digits that could hold a Bitcoin
+    /// address (at least 9 bytes, with a `1` or a `3`).
+    pub(crate) fn matches_in_coin_words<'a>(
+        &'a self,
+        re: &'a Regex,
+        text: &'a str,
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        search(re, text, self.coin_words.iter().copied())
     }
 
     /// The matches of `re` in windows around the runs of consecutive digits `keep` accepts
@@ -188,6 +226,20 @@ mod tests {
         assert_eq!(r.clusters[0].longest_run, 4);
         assert_eq!(r.clusters[1].dots, 3);
         assert!(r.clusters[0].dashed && !r.clusters[2].dashed);
+    }
+
+    #[test]
+    fn words_that_could_be_bitcoin_addresses_are_found_once() {
+        let text = "to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2, bc1qar0srrr7x, 12345678 x9y2z4w5v6u";
+        let words: Vec<&str> = NumericRegions::of(text)
+            .coin_words
+            .iter()
+            .map(|&(s, e)| &text[s..e])
+            .collect();
+        assert_eq!(
+            words,
+            vec!["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "bc1qar0srrr7x"]
+        );
     }
 
     #[test]
