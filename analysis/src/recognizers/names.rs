@@ -462,6 +462,14 @@ fn tokenize(text: &str) -> Vec<Token> {
         );
         i += len;
         loop {
+            // NB: ASCII letters first, without decoding characters.
+            while let Some(&b) = bytes.get(i)
+                && b.is_ascii_alphabetic()
+            {
+                upper += usize::from(b.is_ascii_uppercase());
+                lower += usize::from(b.is_ascii_lowercase());
+                i += 1;
+            }
             if let Some((c, len)) = letter_at(text, i) {
                 upper += usize::from(c.is_uppercase());
                 lower += usize::from(c.is_lowercase());
