@@ -39,23 +39,25 @@ pub(crate) struct Cluster {
     pub end: usize,
     /// How many digits the cluster holds.
     pub digits: usize,
-    /// The longest run of consecutive digits.
-    pub longest_run: usize,
     /// How many `.` the cluster holds.
     pub dots: usize,
     /// Whether a `-`, `/` or `.` joins two of its digits.
     pub dashed: bool,
 }
 
-/// The digit clusters of a text, in order, plus the starts of runs of digits.
+/// The digit clusters of a text (those of at least [`MIN_DIGITS`] digits), in order, plus
+/// the runs of digits right after a capital and the words that could be Bitcoin addresses.
 pub(crate) struct NumericRegions {
     clusters: Vec<Cluster>,
-    /// (start, length) of every maximal run of consecutive digits.
+    /// (start, length) of every maximal run of consecutive digits right after a capital.
     runs: Vec<(usize, usize)>,
     /// Maximal runs of ASCII letters and digits, at least [`MIN_COIN_WORD`] bytes long, that
     /// hold a `1` or a `3`: where a Bitcoin address can be.
     coin_words: Vec<(usize, usize)>,
 }
+
+/// Clusters with fewer digits are not kept: no pattern searched around clusters matches them.
+const MIN_DIGITS: usize = 4;
 
 /// The shortest Bitcoin address (`bc1` and six characters), in bytes.
 const MIN_COIN_WORD: usize = 9;
@@ -84,7 +86,6 @@ impl NumericRegions {
                 start: i,
                 end: i,
                 digits: 0,
-                longest_run: 0,
                 dots: 0,
                 dashed: false,
             };
@@ -94,7 +95,10 @@ impl NumericRegions {
                     i += 1;
                 }
                 let run = i - run_start;
-                runs.push((run_start, run));
+                // NB: only runs right after a capital are kept: IBANs and DEA numbers need one.
+                if run_start >= 1 && b[run_start - 1].is_ascii_uppercase() {
+                    runs.push((run_start, run));
+                }
                 // NB: each word is measured once, from its first run of digits.
                 if run_start >= word_end {
                     let mut from = run_start;
@@ -112,7 +116,6 @@ impl NumericRegions {
                     }
                 }
                 c.digits += run;
-                c.longest_run = c.longest_run.max(run);
                 c.end = i;
                 // The gap to the next digit, if it is short and made of joiners.
                 let mut j = i;
@@ -127,7 +130,10 @@ impl NumericRegions {
                     break;
                 }
             }
-            clusters.push(c);
+            // NB: every pattern searched around clusters needs at least 4 digits.
+            if c.digits >= MIN_DIGITS {
+                clusters.push(c);
+            }
         }
         NumericRegions {
             clusters,
@@ -234,12 +240,11 @@ mod tests {
 
     #[test]
     fn clusters_join_digits_across_short_separators() {
-        let text = "call (212) 555-0198 or 10.0.0.1, not 12 ab 34";
+        let text = "call (212) 555-0198 or 10.0.0.1, not 12 ab 34 but 2024 12 31";
         let r = NumericRegions::of(text);
         let spans: Vec<&str> = r.clusters.iter().map(|c| &text[c.start..c.end]).collect();
-        assert_eq!(spans, vec!["212) 555-0198", "10.0.0.1", "12", "34"]);
+        assert_eq!(spans, vec!["212) 555-0198", "10.0.0.1", "2024 12 31"]);
         assert_eq!(r.clusters[0].digits, 10);
-        assert_eq!(r.clusters[0].longest_run, 4);
         assert_eq!(r.clusters[1].dots, 3);
         assert!(r.clusters[0].dashed && !r.clusters[2].dashed);
     }
