@@ -94,11 +94,23 @@ impl Credentials {
         // Values already recognised by their format are not reported twice.
         let known: std::collections::HashSet<usize> =
             out[first..].iter().map(|c| c.start).collect();
-        for caps in self.assigned_secret.captures_iter(text) {
-            let (Some(key), Some(value)) = (caps.get(0), caps.get(1)) else {
-                continue;
+        for key in self.assigned_secret.find_iter(text) {
+            // NB: the value is found by hand when the greedy reading of the separators gives
+            // the regex's match; only otherwise is the (slower) capture engine asked.
+            let value = match value_start(text.as_bytes(), key.start(), key.end()) {
+                Some(start) => start..key.end(),
+                None => {
+                    let Some(value) = self
+                        .assigned_secret
+                        .captures_at(text, key.start())
+                        .and_then(|caps| caps.get(1))
+                    else {
+                        continue;
+                    };
+                    value.range()
+                }
             };
-            let v = value.as_str();
+            let v = &text[value.clone()];
             let classes = [
                 v.bytes().any(|b| b.is_ascii_uppercase()),
                 v.bytes().any(|b| b.is_ascii_lowercase()),
@@ -109,21 +121,78 @@ impl Credentials {
                 .chars()
                 .next_back()
                 .is_some_and(char::is_alphanumeric);
-            if !known.contains(&value.start())
+            if !known.contains(&value.start)
                 && mixed
                 && keyword_alone
                 && validate::entropy(v) >= 3.0
-                && standalone(text, value.start(), value.end())
+                && standalone(text, value.start, value.end)
             {
                 out.push(Candidate::new(
                     EntityType::ApiKey,
-                    value.start(),
-                    value.end(),
+                    value.start,
+                    value.end,
                     0.8,
                 ));
             }
         }
     }
+}
+
+/// The secret words of the `assigned_secret` pattern, in its order: a prefix, whether a `_`
+/// or `-` may follow it, and the rest.
+const SECRET_WORDS: &[(&[u8], bool, &[u8])] = &[
+    (b"api", true, b"key"),
+    (b"apikey", false, b""),
+    (b"access", true, b"token"),
+    (b"auth", true, b"token"),
+    (b"secret", false, b""),
+    (b"token", false, b""),
+    (b"password", false, b""),
+    (b"passwd", false, b""),
+    (b"bearer", false, b""),
+];
+
+/// Where the value starts in a match `start..end` of the `assigned_secret` pattern, if the
+/// pattern's preferred reading — the secret word, every optional separator taken, then 16 to 256
+/// value characters — ends exactly at `end`. None when the regex had to read it otherwise.
+fn value_start(text: &[u8], start: usize, end: usize) -> Option<usize> {
+    let at = |i: usize| text.get(i).copied().unwrap_or(0);
+    let starts_with = |i: usize, word: &[u8]| {
+        text.get(i..i + word.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(word))
+    };
+    // NB: at one position at most one secret word (length) can match.
+    let mut i = SECRET_WORDS.iter().find_map(|&(prefix, joiner, rest)| {
+        if !starts_with(start, prefix) {
+            return None;
+        }
+        let mut i = start + prefix.len();
+        if joiner && matches!(at(i), b'_' | b'-') && starts_with(i + 1, rest) {
+            i += 1;
+        }
+        starts_with(i, rest).then_some(i + rest.len())
+    })?;
+    if matches!(at(i), b'"' | b'\'') {
+        i += 1;
+    }
+    while matches!(at(i), b' ' | b'\t') {
+        i += 1;
+    }
+    if matches!(at(i), b':' | b'=') {
+        i += 1;
+    }
+    while matches!(at(i), b' ' | b'\t') {
+        i += 1;
+    }
+    if matches!(at(i), b'"' | b'\'') {
+        i += 1;
+    }
+    let value = text[i.min(text.len())..]
+        .iter()
+        .take(256)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b"_-+/=.~".contains(&b))
+        .count();
+    (value >= 16 && i + value == end).then_some(i)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -180,6 +249,36 @@ mod tests {
         );
         assert_eq!(found("sk_live_4eC39HqLyjWDarjtT1zdp7dc").len(), 1);
         assert_eq!(found("xoxb-123456789012-abcdefABCDEF").len(), 1);
+    }
+
+    #[test]
+    fn the_value_is_found_by_hand_as_the_pattern_finds_it() {
+        let re = Credentials::new().assigned_secret;
+        for text in [
+            "api_key=\"q8Fz2LmX9pRt4Vw7Ks1N\"",
+            "ApiKey: q8Fz2LmX9pRt4Vw7Ks1N",
+            "access-token \t= 'q8Fz2LmX9pRt4Vw7Ks1N' x",
+            "token==q8Fz2LmX9pRt4Vw7Ks1N",
+            "token=q8Fz2LmX9pRt4Vw7Ks1",
+            "PASSWORD q8Fz2LmX9pRt4Vw7Ks1Nq8Fz2LmX9pRt4Vw7Ks1N",
+            "bearer:secretq8Fz2LmX9pRt4Vw7",
+            "passwd\"\"q8Fz2LmX9pRt4Vw7Ks1N",
+        ] {
+            let caps = re.captures(text).expect(text);
+            let (m, value) = (caps.get(0).unwrap(), caps.get(1).unwrap());
+            let by_hand = value_start(text.as_bytes(), m.start(), m.end());
+            assert_eq!(by_hand, Some(value.start()), "{text}");
+        }
+        let long = format!("token={}", "a1".repeat(200));
+        let m = re.find(&long).unwrap();
+        assert_eq!(value_start(long.as_bytes(), m.start(), m.end()), Some(6));
+        assert_eq!(m.end(), 6 + 256);
+        // The greedy reading leaves 15 value characters: the regex reads `=` as part of the value.
+        let short = "token=q8Fz2LmX9pRt4Vw";
+        let caps = re.captures(short).unwrap();
+        assert_eq!(caps.get(1).unwrap().as_str(), "=q8Fz2LmX9pRt4Vw");
+        let m = caps.get(0).unwrap();
+        assert_eq!(value_start(short.as_bytes(), m.start(), m.end()), None);
     }
 
     #[test]
