@@ -73,18 +73,23 @@ fn balanced(s: &str) -> bool {
 
 /// The base confidence of a number's shape, or None if it cannot be a phone number.
 fn shape_score(s: &str) -> Option<f64> {
-    let digits: Vec<u8> = s
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect();
+    // NB: only the count and the first five digits matter; no allocation per candidate.
+    let mut first = [0u8; 5];
+    let mut count = 0;
+    for b in s.bytes().filter(u8::is_ascii_digit) {
+        if let Some(d) = first.get_mut(count) {
+            *d = b - b'0';
+        }
+        count += 1;
+    }
+    let digits = &first[..count.min(first.len())];
     let separated = s.bytes().any(|b| matches!(b, b' ' | b'.' | b'-' | b'('));
     if s.starts_with('+') {
-        let ok = (8..=15).contains(&digits.len()) && (digits[0] != 1 || digits.len() == 11);
+        let ok = (8..=15).contains(&count) && (digits[0] != 1 || count == 11);
         return ok.then_some(0.75);
     }
-    let nanp = match digits.len() {
-        10 => Some(&digits[..]),
+    let nanp = match count {
+        10 => Some(digits),
         11 if digits[0] == 1 => Some(&digits[1..]),
         _ => None,
     };
@@ -95,7 +100,7 @@ fn shape_score(s: &str) -> Option<f64> {
     {
         return Some(if separated { 0.7 } else { 0.4 });
     }
-    if digits.first() == Some(&0) && (10..=11).contains(&digits.len()) && separated {
+    if digits.first() == Some(&0) && (10..=11).contains(&count) && separated {
         return Some(0.6);
     }
     None
