@@ -156,6 +156,12 @@ impl TestServerBuilder {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        // NB: as the real API server (Go sets TCP_NODELAY on every connection): with Nagle on,
+        // a watch event written while the previous one is unacknowledged waits for the client's
+        // delayed ACK (~40 ms).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let app = axum::Router::new()
             .fallback(routes::handle)
             .with_state(state.clone());
