@@ -5,12 +5,17 @@
 //! ```text
 //! cargo build --release -p guardrails-agent
 //! GUARDRAILS_E2E_BIN_GUARDRAILS_AGENT=$CARGO_TARGET_DIR/release/guardrails-agent \
-//!   cargo test --release -p guardrails-e2e --test agent_bench -- --ignored --nocapture
+//!   cargo test --release -p guardrails-e2e --test agent_bench -- --ignored --nocapture --test-threads=1
 //! ```
+//!
+//! `GUARDRAILS_BENCH_RATE=<tasks/s>` offers another rate than the target's 200/s.
 //!
 //! Latency is measured from the moment the finishing status write returned (the operator's
 //! `completedAt`, which the API stores with one-second precision only) to the receiver's arrival
-//! time of the request.
+//! time of the request. It also reports the API requests the agent made per delivery (from the
+//! test server's request log) and the CPU time of the agent and of the test process (test
+//! server, receiver and client). The second benchmark measures the test server alone: the same
+//! status applies without an agent, one after another and 64 at a time.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
@@ -26,7 +31,16 @@ use kube::api::{Patch, PatchParams, PostParams};
 use serde_json::json;
 
 const TASKS: usize = 1_000;
+/// The offered rate of the issue's target; `GUARDRAILS_BENCH_RATE` overrides it to find the knee.
 const RATE_PER_SECOND: u64 = 200;
+
+fn offered_rate() -> u64 {
+    std::env::var("GUARDRAILS_BENCH_RATE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(RATE_PER_SECOND)
+}
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -36,6 +50,31 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time (user + system) of a process so far, from `/proc/<pid>/stat`.
+fn cpu_time(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // NB: fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    // NB: /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    Duration::from_millis(ticks * 10)
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -89,8 +128,14 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
 
     // NB: each finishing write is its own task started on the pace, so a slow answer of the
     // test server never lowers the offered rate.
+    let pid = agent.pid().unwrap();
+    let requests_before = cluster.test_server().map_or(0, |s| s.requests().len());
+    let agent_cpu_before = cpu_time(&pid.to_string());
+    let test_cpu_before = cpu_time("self");
+    let load_before = load_average();
     let start = Instant::now();
-    let pace = Duration::from_micros(1_000_000 / RATE_PER_SECOND);
+    let rate = offered_rate();
+    let pace = Duration::from_micros(1_000_000 / rate);
     let mut writes = tokio::task::JoinSet::new();
     for i in 0..TASKS {
         let tasks = tasks.clone();
@@ -114,7 +159,7 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
         finished.insert(uid, at);
     }
     let offered = start.elapsed();
-    wait_for("every webhook", Duration::from_secs(120), &[&agent], || {
+    wait_for("every webhook", Duration::from_secs(300), &[&agent], || {
         let n = receiver.requests().len();
         async move {
             if n >= TASKS {
@@ -137,17 +182,143 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
         })
         .collect();
     latencies.sort();
-    let pid = agent.pid().unwrap();
+    let drained = start.elapsed();
+    let agent_cpu = cpu_time(&pid.to_string()) - agent_cpu_before;
+    let test_cpu = cpu_time("self") - test_cpu_before;
+    // NB: the agent's last status write lands just before the receiver answers; give the
+    // request log a moment so the counts below are whole.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    if let Some(server) = cluster.test_server() {
+        let requests = server.requests();
+        let window = &requests[requests_before..];
+        let count = |pred: &dyn Fn(&str, &str) -> bool| {
+            window
+                .iter()
+                .filter(|r| pred(&r.method, &r.path_and_query))
+                .count()
+        };
+        let status_applies = count(&|m, p| {
+            m == "PATCH" && p.contains("/status") && p.contains("fieldManager=guardrails-agent")
+        });
+        let events = count(&|m, p| (m == "POST" || m == "PATCH") && p.contains("/events"));
+        let gets = count(&|m, p| m == "GET" && !p.contains("watch=true"));
+        println!(
+            "agent bench: API requests in the run: {} in all; agent status applies {status_applies} \
+             ({:.2}/delivery), Events written {events} ({:.2}/delivery), GETs/LISTs {gets}",
+            window.len(),
+            status_applies as f64 / TASKS as f64,
+            events as f64 / TASKS as f64,
+        );
+    }
     println!(
-        "agent bench: {TASKS} tasks offered at {RATE_PER_SECOND}/s in {:.2} s; received {}; \
-         finish write->receipt p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; agent RSS {} KiB (peak {} KiB)",
+        "agent bench: load average before {load_before}, after {}; all received {:.2} s after the \
+         first finishing write; CPU time: agent {:.2} s ({:.2} ms/delivery), test process (test \
+         server + receiver + client) {:.2} s",
+        load_average(),
+        drained.as_secs_f64(),
+        agent_cpu.as_secs_f64(),
+        agent_cpu.as_secs_f64() * 1e3 / TASKS as f64,
+        test_cpu.as_secs_f64(),
+    );
+    println!(
+        "agent bench: {TASKS} tasks offered at {rate}/s in {:.2} s; received {}; \
+         finish write->receipt p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; agent RSS {} KiB (peak {} KiB)",
         offered.as_secs_f64(),
         latencies.len(),
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.90).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3,
         rss_kib(pid, "VmRSS:"),
         rss_kib(pid, "VmHWM:"),
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+/// The status apply of the agent before an attempt, as the agent sends it.
+fn delivery_apply(attempt_outcome: &str) -> serde_json::Value {
+    let now = jiff::Timestamp::now().to_string();
+    json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
+        "delivery": {"phase": "Pending", "eventId": uuid::Uuid::new_v4().to_string(), "round": 1,
+            "attempts": [{"number": 1, "round": 1, "startedAt": now, "outcome": attempt_outcome}]},
+        "conditions": [{"type": "Delivered", "status": "False", "reason": "Pending", "message": "",
+            "lastTransitionTime": now}]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run on purpose with --ignored --nocapture"]
+async fn the_test_server_alone_takes_the_status_applies_of_a_delivery() {
+    let cluster = TestCluster::start().await.unwrap();
+    let tasks: Api<AnalysisTask> = Api::namespaced(cluster.client(), cluster.namespace());
+    for i in 0..TASKS {
+        let task: AnalysisTask = serde_json::from_value(json!({
+            "apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask",
+            "metadata": {"name": format!("bare-{i}")},
+            "spec": {"text": "nothing here", "webhook": {"url": "http://127.0.0.1:9/webhook"}},
+        }))
+        .unwrap();
+        tasks.create(&PostParams::default(), &task).await.unwrap();
+    }
+    let load_before = load_average();
+    // One after another: the operator's finishing apply of each task.
+    let cpu = cpu_time("self");
+    let start = Instant::now();
+    for i in 0..TASKS {
+        let now = jiff::Timestamp::now().to_string();
+        let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
+            "phase": "Succeeded", "startedAt": now, "completedAt": now,
+            "resultSecretRef": {"name": format!("bare-{i}-result")}}});
+        tasks
+            .patch_status(
+                &format!("bare-{i}"),
+                &PatchParams::apply("guardrails-operator"),
+                &Patch::Apply(&patch),
+            )
+            .await
+            .unwrap();
+    }
+    let serial = start.elapsed();
+    let serial_cpu = cpu_time("self") - cpu;
+    // 64 at a time: the agent's before-attempt and after-attempt applies of each task.
+    let cpu = cpu_time("self");
+    let start = Instant::now();
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+    let mut applies = tokio::task::JoinSet::new();
+    for i in 0..TASKS {
+        let tasks = tasks.clone();
+        let permit = limit.clone().acquire_owned().await.unwrap();
+        applies.spawn(async move {
+            for outcome in ["in_progress", "succeeded"] {
+                tasks
+                    .patch_status(
+                        &format!("bare-{i}"),
+                        &PatchParams::apply("guardrails-agent").force(),
+                        &Patch::Apply(&delivery_apply(outcome)),
+                    )
+                    .await
+                    .unwrap();
+            }
+            drop(permit);
+        });
+    }
+    while let Some(done) = applies.join_next().await {
+        done.unwrap();
+    }
+    let concurrent = start.elapsed();
+    let concurrent_cpu = cpu_time("self") - cpu;
+    println!(
+        "test server bench (load average before {load_before}, after {}): {TASKS} operator \
+         applies one after another in {:.2} s ({:.0}/s, {:.2} ms CPU each); {} agent applies 64 at \
+         a time in {:.2} s ({:.0}/s, {:.2} ms CPU each). CPU is the whole test process: server \
+         and client.",
+        load_average(),
+        serial.as_secs_f64(),
+        TASKS as f64 / serial.as_secs_f64(),
+        serial_cpu.as_secs_f64() * 1e3 / TASKS as f64,
+        2 * TASKS,
+        concurrent.as_secs_f64(),
+        (2 * TASKS) as f64 / concurrent.as_secs_f64(),
+        concurrent_cpu.as_secs_f64() * 1e3 / (2 * TASKS) as f64,
     );
     cluster.cleanup().await.unwrap();
 }
