@@ -4,8 +4,8 @@ use super::endpoint_status::{EndpointEvent, EndpointStatusBook};
 use super::metrics::SidecarMetrics;
 use super::policy::{Resolved, resolve};
 use super::status::{
-    self, apply, mark_interrupted, record_attempt, record_suspension, round_history, settle,
-    to_status_attempt,
+    self, apply, forget_attempt, mark_interrupted, record_attempt, record_suspension,
+    round_history, settle, to_status_attempt,
 };
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
@@ -585,6 +585,13 @@ struct StatusSink<'a> {
 impl StatusSink<'_> {
     async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
+            // NB: refused at connect time (SSRF guard) after its `in_progress` record was
+            // written; nothing was sent, and `finish` writes the rejection without that record.
+            forget_attempt(
+                &mut self.delivery.lock().expect("poisoned"),
+                attempt.number as i32,
+                self.round,
+            );
             return Ok(());
         };
         let snapshot = {
