@@ -154,7 +154,8 @@ impl Names {
                 if t.capitalised {
                     let word = &text[t.start..t.end];
                     if word.is_ascii() {
-                        buf.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                        buf.push_str(word);
+                        buf[from..].make_ascii_lowercase();
                     } else {
                         buf.push_str(&word.to_lowercase());
                     }
