@@ -159,7 +159,9 @@ async fn reconcile_task(task: &AnalysisTask, ctx: &Context) -> Result<Action> {
             analyse(task, ctx, &tasks, started).await
         }
         Next::ReportSpecChange => {
-            write_status(&tasks, task, &status::spec_changed(task, now)).await?;
+            // NB: the cached copy has no result (see `slim`); the whole status is re-applied.
+            let live = tasks.get_status(&task.name_any()).await?;
+            write_status(&tasks, &live, &status::spec_changed(&live, now)).await?;
             warn!(task = %task.name_any(), %namespace, %uid, "spec changed after the analysis; not analysed again");
             Ok(Action::await_change())
         }
@@ -378,6 +380,9 @@ fn slim(task: &mut AnalysisTask) {
         .remove("kubectl.kubernetes.io/last-applied-configuration");
     if task.phase().is_finished() {
         task.spec.text = None;
+        if let Some(status) = &mut task.status {
+            status.result = None;
+        }
     }
 }
 
@@ -864,9 +869,21 @@ mod tests {
             .succeeded(Timestamp::from_second(10).unwrap())
             .generation(2)
             .build();
-        let (_, got) = reconcile_with(task.clone(), 1024, vec![patch_status(&task)]).await;
-        let status = &got.requests[0].2["status"];
+        let mut cached = task.clone();
+        slim(&mut cached);
+        let live = Exchange::new(
+            Method::GET,
+            "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t/status",
+            json_of(&task),
+        );
+        let (_, got) = reconcile_with(cached, 1024, vec![live, patch_status(&task)]).await;
+        let status = &got.requests[1].2["status"];
         assert_eq!(status["phase"], "Succeeded");
+        assert_eq!(
+            status["result"],
+            json_of(&task)["status"]["result"],
+            "the result is kept"
+        );
         let types: Vec<&str> = status["conditions"]
             .as_array()
             .unwrap()
