@@ -37,19 +37,19 @@ pub(crate) fn keywords(words: &[&str]) -> regex::Regex {
     regex::Regex::new(&format!("(?i-u:{})", alternation.join("|"))).expect("keyword pattern")
 }
 
-/// The text after keyword matches (byte ranges, in order): from each match's end up to `len`
-/// bytes on, overlapping regions merged, as (byte offset, region).
+/// The text after keyword matches: from each match's end up to `len` bytes on, overlapping
+/// regions merged, as (byte offset, region).
 pub(crate) fn after_keywords<'t>(
     text: &'t str,
-    keywords: &[(usize, usize)],
+    keywords: &regex::Regex,
     len: usize,
 ) -> Vec<(usize, &'t str)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
-    for &(_, k_end) in keywords {
-        let end = k_end + after(text, k_end, len).len();
+    for k in keywords.find_iter(text) {
+        let end = k.end() + after(text, k.end(), len).len();
         match regions.last_mut() {
-            Some(last) if k_end <= last.1 => last.1 = end,
-            _ => regions.push((k_end, end)),
+            Some(last) if k.end() <= last.1 => last.1 = end,
+            _ => regions.push((k.end(), end)),
         }
     }
     regions

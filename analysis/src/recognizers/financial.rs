@@ -3,9 +3,9 @@
 use regex::Regex;
 
 use super::regions::NumericRegions;
-use super::{Candidate, KeywordHits, labelled_not_pii};
+use super::{Candidate, labelled_not_pii};
 use crate::context::{
-    WINDOW_BEFORE, Words, after_keywords, around, mentions, standalone, standalone_number,
+    WINDOW_BEFORE, Words, after_keywords, around, keywords, mentions, standalone, standalone_number,
 };
 use crate::entity::EntityType;
 use crate::validate;
@@ -20,7 +20,7 @@ const CARD_WORDS: Words = Words::new(&[
     "cc",
     "payment",
 ]);
-pub(crate) const ACCOUNT_WORDS: &[&str] = &[
+const ACCOUNT_WORDS: &[&str] = &[
     "account", "acct", "a/c", "bank", "checking", "savings", "deposit",
 ];
 /// Words that say a nine-digit number is a routing number, not an account.
@@ -32,6 +32,7 @@ pub(crate) struct Financial {
     card: Regex,
     iban: Regex,
     account: Regex,
+    account_words: Regex,
     btc: Regex,
 }
 
@@ -42,6 +43,7 @@ impl Financial {
             card: Regex::new(r"[0-9](?:[ \-]?[0-9]){12,18}").expect("card pattern"),
             iban: Regex::new(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}").expect("iban pattern"),
             account: Regex::new(r"\d{8,17}").expect("account pattern"),
+            account_words: keywords(ACCOUNT_WORDS),
             btc: Regex::new(
                 r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}",
             )
@@ -50,13 +52,7 @@ impl Financial {
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(
-        &self,
-        text: &str,
-        regions: &NumericRegions,
-        keywords: &KeywordHits,
-        out: &mut Vec<Candidate>,
-    ) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
         // NB: a card number is one cluster of at least 13 digits.
         for (start, end) in regions.matches(&self.card, text, |c| c.digits >= 13, 0, 0) {
             if let Some(c) = card(text, start, end) {
@@ -74,7 +70,7 @@ impl Financial {
             }
         }
         // NB: account numbers need context, so only the text after a keyword is searched.
-        for (offset, region) in after_keywords(text, &keywords.account, WINDOW_BEFORE) {
+        for (offset, region) in after_keywords(text, &self.account_words, WINDOW_BEFORE) {
             for m in self.account.find_iter(region) {
                 if let Some(c) = account(text, offset + m.start(), offset + m.end()) {
                     out.push(c);
@@ -163,8 +159,7 @@ mod tests {
 
     fn types(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        let keywords = crate::recognizers::KeywordSearch::new().hits(text);
-        Financial::new().find(text, &NumericRegions::of(text), &keywords, &mut out);
+        Financial::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .map(|c| (c.entity_type, &text[c.start..c.end]))
             .collect()

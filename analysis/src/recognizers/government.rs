@@ -3,8 +3,10 @@
 use regex::Regex;
 
 use super::regions::NumericRegions;
-use super::{Candidate, KeywordHits, labelled_not_pii};
-use crate::context::{WINDOW_BEFORE, Words, after_keywords, around, mentions, standalone_number};
+use super::{Candidate, labelled_not_pii};
+use crate::context::{
+    WINDOW_BEFORE, Words, after_keywords, around, keywords, mentions, standalone_number,
+};
 use crate::entity::EntityType;
 use crate::validate;
 
@@ -18,8 +20,8 @@ const SSN_WORDS: Words = Words::new(&[
 ]);
 const ITIN_WORDS: Words = Words::new(&["itin", "taxpayer", "tax id", "tin:", "tin #", "tin no"]);
 const NHS_WORDS: Words = Words::new(&["nhs", "national health", "health service"]);
-pub(crate) const PASSPORT_WORDS: Words = Words::new(&["passport"]);
-pub(crate) const LICENSE_WORDS: &[&str] = &[
+const PASSPORT_WORDS: Words = Words::new(&["passport"]);
+const LICENSE_WORDS: &[&str] = &[
     "driver",
     "dl#",
     "dl:",
@@ -44,7 +46,9 @@ pub(crate) struct Government {
     /// SSN / ITIN (3-2-4 digits) and NHS (3-3-4 digits) share one pattern and one pass.
     ssn_nhs: Regex,
     passport: Regex,
+    passport_words: Regex,
     license: Regex,
+    license_words: Regex,
     dea: Regex,
 }
 
@@ -55,19 +59,15 @@ impl Government {
             ssn_nhs: Regex::new(r"[0-9]{3}[ \-.]?[0-9]{2}[0-9]?[ \-.]?[0-9]{4}")
                 .expect("ssn and nhs pattern"),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
+            passport_words: keywords(PASSPORT_WORDS.list),
+            license_words: keywords(LICENSE_WORDS),
             license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
             dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
         }
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(
-        &self,
-        text: &str,
-        regions: &NumericRegions,
-        keywords: &KeywordHits,
-        out: &mut Vec<Candidate>,
-    ) {
+    pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
         // NB: SSNs, ITINs and NHS numbers are one cluster of at least 9 digits.
         for (start, end) in regions.matches(&self.ssn_nhs, text, |c| c.digits >= 9, 0, 0) {
             let s = &text[start..end];
@@ -90,7 +90,7 @@ impl Government {
             }
         }
         // NB: passports and licences need context, so only the text after a keyword is searched.
-        for (offset, region) in after_keywords(text, &keywords.passport, WINDOW_BEFORE) {
+        for (offset, region) in after_keywords(text, &self.passport_words, WINDOW_BEFORE) {
             for m in self.passport.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 if standalone_number(text, start, end) {
@@ -98,7 +98,7 @@ impl Government {
                 }
             }
         }
-        for (offset, region) in after_keywords(text, &keywords.license, WINDOW_BEFORE) {
+        for (offset, region) in after_keywords(text, &self.license_words, WINDOW_BEFORE) {
             for m in self.license.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 let (before, _) = around(text, start, end);
@@ -188,8 +188,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        let keywords = crate::recognizers::KeywordSearch::new().hits(text);
-        Government::new().find(text, &NumericRegions::of(text), &keywords, &mut out);
+        Government::new().find(text, &NumericRegions::of(text), &mut out);
         out.iter()
             .filter(|c| c.score >= MIN_SCORE)
             .map(|c| (c.entity_type, &text[c.start..c.end]))

@@ -60,56 +60,6 @@ impl Candidate {
     }
 }
 
-/// The keywords after which account numbers, passports and driver's licences are searched,
-/// found in one pass: no keyword of one list can overlap a keyword of another, so one
-/// alternation of the three lists finds exactly what three searches would.
-pub(crate) struct KeywordSearch {
-    re: regex::Regex,
-}
-
-/// Keyword matches (byte ranges, in order) per list.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct KeywordHits {
-    /// Account words ([`financial::ACCOUNT_WORDS`]).
-    pub account: Vec<(usize, usize)>,
-    /// Passport words ([`government::PASSPORT_WORDS`]).
-    pub passport: Vec<(usize, usize)>,
-    /// Driver's licence words ([`government::LICENSE_WORDS`]).
-    pub license: Vec<(usize, usize)>,
-}
-
-impl KeywordSearch {
-    /// Compiles the alternation of the three lists.
-    pub(crate) fn new() -> Self {
-        let all: Vec<&str> = financial::ACCOUNT_WORDS
-            .iter()
-            .chain(government::PASSPORT_WORDS.list)
-            .chain(government::LICENSE_WORDS)
-            .copied()
-            .collect();
-        KeywordSearch {
-            re: crate::context::keywords(&all),
-        }
-    }
-
-    /// The keyword matches in `text`, sorted into their lists.
-    pub(crate) fn hits(&self, text: &str) -> KeywordHits {
-        let mut hits = KeywordHits::default();
-        for m in self.re.find_iter(text) {
-            let of = |list: &[&str]| list.iter().any(|w| w.eq_ignore_ascii_case(m.as_str()));
-            let list = if of(financial::ACCOUNT_WORDS) {
-                &mut hits.account
-            } else if of(government::PASSPORT_WORDS.list) {
-                &mut hits.passport
-            } else {
-                &mut hits.license
-            };
-            list.push((m.start(), m.end()));
-        }
-        hits
-    }
-}
-
 /// All recognizer families, compiled once.
 pub(crate) struct Recognizers {
     financial: financial::Financial,
@@ -119,7 +69,6 @@ pub(crate) struct Recognizers {
     credentials: credentials::Credentials,
     dates: dates::Dates,
     names: names::Names,
-    keywords: KeywordSearch,
 }
 
 impl Recognizers {
@@ -133,7 +82,6 @@ impl Recognizers {
             credentials: credentials::Credentials::new(),
             dates: dates::Dates::new(),
             names: names::Names::new(),
-            keywords: KeywordSearch::new(),
         }
     }
 
@@ -142,9 +90,8 @@ impl Recognizers {
         let mut found = Vec::new();
         let regions = regions::NumericRegions::of(text);
         self.credentials.find(text, &mut found);
-        let keywords = self.keywords.hits(text);
-        self.financial.find(text, &regions, &keywords, &mut found);
-        self.government.find(text, &regions, &keywords, &mut found);
+        self.financial.find(text, &regions, &mut found);
+        self.government.find(text, &regions, &mut found);
         self.network.find(text, &regions, &mut found);
         self.contact.find(text, &regions, &mut found);
         self.dates.find(text, &regions, &mut found);
@@ -207,18 +154,6 @@ mod tests {
 
     fn c(t: EntityType, start: usize, end: usize, score: f64) -> Candidate {
         Candidate::new(t, start, end, score)
-    }
-
-    #[test]
-    fn keywords_are_sorted_into_their_lists() {
-        let text = "Checking ACCT 1, passport 2, Driver's License 3, DL# 4, bank";
-        let hits = KeywordSearch::new().hits(text);
-        let words = |list: &[(usize, usize)]| -> Vec<&str> {
-            list.iter().map(|&(s, e)| &text[s..e]).collect()
-        };
-        assert_eq!(words(&hits.account), vec!["Checking", "ACCT", "bank"]);
-        assert_eq!(words(&hits.passport), vec!["passport"]);
-        assert_eq!(words(&hits.license), vec!["Driver", "License", "DL#"]);
     }
 
     #[test]
