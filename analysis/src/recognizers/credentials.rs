@@ -13,6 +13,8 @@ use crate::validate;
 pub(crate) struct Credentials {
     aws: Regex,
     pem: Regex,
+    /// `-----BEGIN `, searched with a vectorised substring search.
+    pem_begin: Regex,
     jwt: Regex,
     known_token: Regex,
     assigned_secret: Regex,
@@ -37,6 +39,7 @@ impl Credentials {
                 r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----",
             )
             .expect("pem pattern"),
+            pem_begin: Regex::new("-----BEGIN ").expect("pem start pattern"),
             jwt: Regex::new(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}").expect("jwt pattern"),
             known_token: Regex::new(&known).expect("token pattern"),
             assigned_secret: Regex::new(
@@ -63,8 +66,8 @@ impl Credentials {
         // then finds the block's start scanning back only over the block, not over all the text
         // since the previous match.
         let mut at = 0;
-        while let Some(p) = text[at..].find("-----BEGIN ") {
-            let Some(m) = self.pem.find_at(text, at + p) else {
+        while let Some(begin) = self.pem_begin.find_at(text, at) {
+            let Some(m) = self.pem.find_at(text, begin.start()) else {
                 break;
             };
             out.push(Candidate::new(
