@@ -31,21 +31,25 @@ pub(crate) fn after(text: &str, end: usize, len: usize) -> &str {
     &text[end..to]
 }
 
-/// A case-insensitive regex matching any of `words` (lower-case ASCII).
+/// A regex matching any of `words` (lower-case ASCII), to be searched in the ASCII-lower-cased
+/// text: the same matches as a case-insensitive search of the text, but with a fast
+/// (case-sensitive) literal prefilter.
 pub(crate) fn keywords(words: &[&str]) -> regex::Regex {
     let alternation: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
-    regex::Regex::new(&format!("(?i-u:{})", alternation.join("|"))).expect("keyword pattern")
+    regex::Regex::new(&format!("(?-u:{})", alternation.join("|"))).expect("keyword pattern")
 }
 
-/// The text after keyword matches: from each match's end up to `len` bytes on, overlapping
-/// regions merged, as (byte offset, region).
+/// The text after keyword matches (searched in `lower`, `text` with ASCII letters lower-cased):
+/// from each match's end up to `len` bytes on, overlapping regions merged, as (byte offset,
+/// region).
 pub(crate) fn after_keywords<'t>(
     text: &'t str,
+    lower: &str,
     keywords: &regex::Regex,
     len: usize,
 ) -> Vec<(usize, &'t str)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
-    for k in keywords.find_iter(text) {
+    for k in keywords.find_iter(lower) {
         let end = k.end() + after(text, k.end(), len).len();
         match regions.last_mut() {
             Some(last) if k.end() <= last.1 => last.1 = end,

@@ -43,14 +43,15 @@ impl Credentials {
             jwt: Regex::new(r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}").expect("jwt pattern"),
             known_token: Regex::new(&known).expect("token pattern"),
             assigned_secret: Regex::new(
-                r#"(?i-u:api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|secret|token|password|passwd|bearer)["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z0-9_\-+/=.~]{16,256})"#,
+                r#"(?-u:api[_\-]?key|apikey|access[_\-]?token|auth[_\-]?token|secret|token|password|passwd|bearer)["']?[ \t]*[:=]?[ \t]*["']?([A-Za-z0-9_\-+/=.~]{16,256})"#,
             )
             .expect("secret pattern"),
         }
     }
 
     /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    /// `lower` is `text` with ASCII letters lower-cased (the secret words are searched there).
+    pub(crate) fn find(&self, text: &str, lower: &str, out: &mut Vec<Candidate>) {
         let first = out.len();
         for m in self.aws.find_iter(text) {
             if standalone(text, m.start(), m.end()) {
@@ -97,7 +98,7 @@ impl Credentials {
         // Values already recognised by their format are not reported twice.
         let known: std::collections::HashSet<usize> =
             out[first..].iter().map(|c| c.start).collect();
-        for key in self.assigned_secret.find_iter(text) {
+        for key in self.assigned_secret.find_iter(lower) {
             // NB: the value is found by hand when the greedy reading of the separators gives
             // the regex's match; only otherwise is the (slower) capture engine asked.
             let value = match value_start(text.as_bytes(), key.start(), key.end()) {
@@ -105,7 +106,7 @@ impl Credentials {
                 None => {
                     let Some(value) = self
                         .assigned_secret
-                        .captures_at(text, key.start())
+                        .captures_at(lower, key.start())
                         .and_then(|caps| caps.get(1))
                     else {
                         continue;
@@ -208,7 +209,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Credentials::new().find(text, &mut out);
+        Credentials::new().find(text, &text.to_ascii_lowercase(), &mut out);
         out.iter()
             .map(|c| (c.entity_type, &text[c.start..c.end]))
             .collect()
@@ -267,7 +268,8 @@ mod tests {
             "bearer:secretq8Fz2LmX9pRt4Vw7",
             "passwd\"\"q8Fz2LmX9pRt4Vw7Ks1N",
         ] {
-            let caps = re.captures(text).expect(text);
+            let lower = text.to_ascii_lowercase();
+            let caps = re.captures(&lower).expect(text);
             let (m, value) = (caps.get(0).unwrap(), caps.get(1).unwrap());
             let by_hand = value_start(text.as_bytes(), m.start(), m.end());
             assert_eq!(by_hand, Some(value.start()), "{text}");

@@ -70,7 +70,9 @@ impl Financial {
             }
         }
         // NB: account numbers need context, so only the text after a keyword is searched.
-        for (offset, region) in after_keywords(text, &self.account_words, WINDOW_BEFORE) {
+        for (offset, region) in
+            after_keywords(text, regions.lower(), &self.account_words, WINDOW_BEFORE)
+        {
             for m in self.account.find_iter(region) {
                 if let Some(c) = account(text, offset + m.start(), offset + m.end()) {
                     out.push(c);

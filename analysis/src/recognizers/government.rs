@@ -90,7 +90,9 @@ impl Government {
             }
         }
         // NB: passports and licences need context, so only the text after a keyword is searched.
-        for (offset, region) in after_keywords(text, &self.passport_words, WINDOW_BEFORE) {
+        for (offset, region) in
+            after_keywords(text, regions.lower(), &self.passport_words, WINDOW_BEFORE)
+        {
             for m in self.passport.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 if standalone_number(text, start, end) {
@@ -98,7 +100,9 @@ impl Government {
                 }
             }
         }
-        for (offset, region) in after_keywords(text, &self.license_words, WINDOW_BEFORE) {
+        for (offset, region) in
+            after_keywords(text, regions.lower(), &self.license_words, WINDOW_BEFORE)
+        {
             for m in self.license.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 let (before, _) = around(text, start, end);

@@ -89,7 +89,7 @@ impl Recognizers {
     pub(crate) fn detect(&self, text: &str) -> Vec<Candidate> {
         let mut found = Vec::new();
         let regions = regions::NumericRegions::of(text);
-        self.credentials.find(text, &mut found);
+        self.credentials.find(text, regions.lower(), &mut found);
         self.financial.find(text, &regions, &mut found);
         self.government.find(text, &regions, &mut found);
         self.network.find(text, &regions, &mut found);

@@ -54,6 +54,9 @@ pub(crate) struct NumericRegions {
     /// Maximal runs of ASCII letters and digits, at least [`MIN_COIN_WORD`] bytes long, that
     /// hold a `1` or a `3`: where a Bitcoin address can be.
     coin_words: Vec<(usize, usize)>,
+    /// The text with ASCII letters lower-cased (same length, same byte offsets), where
+    /// case-insensitive keywords are searched case-sensitively (much faster).
+    lower: String,
 }
 
 /// Clusters with fewer digits are not kept: no pattern searched around clusters matches them.
@@ -139,7 +142,13 @@ impl NumericRegions {
             clusters,
             runs,
             coin_words,
+            lower: text.to_ascii_lowercase(),
         }
+    }
+
+    /// The text with ASCII letters lower-cased: same length, same byte offsets.
+    pub(crate) fn lower(&self) -> &str {
+        &self.lower
     }
 
     /// The matches of `re` in windows around the clusters `keep` accepts: each window is the
