@@ -117,6 +117,29 @@ const ORG_WORDS: &[&str] = &[
     "station",
 ];
 
+/// The lower-cased tokens: spans of one buffer (empty for tokens that are not capitalised).
+#[derive(Clone, Copy)]
+struct Lowered<'a> {
+    buf: &'a str,
+    spans: &'a [(usize, usize)],
+}
+
+impl<'a> Lowered<'a> {
+    /// Token `k`, lower-cased.
+    fn word(&self, k: usize) -> &'a str {
+        let (from, to) = self.spans[k];
+        &self.buf[from..to]
+    }
+
+    /// The tokens from `k` on.
+    fn from(&self, k: usize) -> Lowered<'a> {
+        Lowered {
+            buf: self.buf,
+            spans: &self.spans[k..],
+        }
+    }
+}
+
 /// Finds PERSON and LOCATION.
 pub(crate) struct Names {
     gazetteer: Gazetteer,
@@ -163,15 +186,18 @@ impl Names {
                 (from, buf.len())
             })
             .collect();
-        let lower: Vec<&str> = spans.iter().map(|&(f, t)| &buf[f..t]).collect();
+        let lower = Lowered {
+            buf: &buf,
+            spans: &spans,
+        };
         let g = &self.gazetteer;
         // NB: one lookup per capitalised token answers every one-word question below.
         let info: Vec<Word> = tokens
             .iter()
-            .zip(&lower)
-            .map(|(t, l)| {
+            .enumerate()
+            .map(|(k, t)| {
                 if t.capitalised {
-                    g.word(l)
+                    g.word(lower.word(k))
                 } else {
                     Word::default()
                 }
@@ -212,7 +238,7 @@ impl Names {
             if let Some(c) = self.person(
                 text,
                 &tokens[i..run],
-                &lower[i..run],
+                lower.from(i),
                 &info[i..run],
                 &mut key,
             ) {
@@ -233,7 +259,7 @@ impl Names {
         &self,
         text: &str,
         run: &[Token],
-        lower: &[&str],
+        lower: Lowered,
         info: &[Word],
         key: &mut String,
     ) -> Option<Candidate> {
@@ -251,18 +277,19 @@ impl Names {
         let first_common = info[0].common;
         // Longest plausible name: up to three tokens, ending on a non-common word.
         for len in (2..=run.len().min(3)).rev() {
-            if info[len - 1].common || (len == 3 && lower[1].chars().count() > 1 && info[1].common)
+            if info[len - 1].common
+                || (len == 3 && lower.word(1).chars().count() > 1 && info[1].common)
             {
                 continue;
             }
             // NB: only a word that starts a longer place name can start one of these words.
             if info[0].starts_longer_place {
                 key.clear();
-                for (n, w) in lower[..len].iter().enumerate() {
+                for n in 0..len {
                     if n > 0 {
                         key.push(' ');
                     }
-                    key.push_str(w);
+                    key.push_str(lower.word(n));
                 }
                 if g.place(key).is_some_and(|t| t <= PlaceTier::City) {
                     return None;
@@ -301,7 +328,7 @@ impl Names {
         &self,
         text: &str,
         tokens: &[Token],
-        lower: &[&str],
+        lower: &Lowered,
         info: &[Word],
         i: usize,
         key: &mut String,
@@ -312,7 +339,7 @@ impl Names {
         // NB: words are added only while some longer place name starts with the words so far.
         if info[i].starts_longer_place {
             key.clear();
-            key.push_str(lower[i]);
+            key.push_str(lower.word(i));
             for k in i + 1..tokens.len().min(i + g.max_place_words) {
                 let word = &text[tokens[k].start..tokens[k].end];
                 if !tokens[k].joined || !(tokens[k].capitalised || g.is_connector(word)) {
@@ -320,7 +347,7 @@ impl Names {
                 }
                 key.push(' ');
                 key.push_str(if tokens[k].capitalised {
-                    lower[k]
+                    lower.word(k)
                 } else {
                     word
                 });
@@ -401,7 +428,8 @@ fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
 /// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
 fn tokenize(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
-    let mut tokens: Vec<Token> = Vec::new();
+    // NB: sized for dense text up front, so a long text is not copied as the list grows.
+    let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 12);
     let mut i = 0;
     while i < bytes.len() {
         // NB: ASCII bytes that are not letters start no token.
