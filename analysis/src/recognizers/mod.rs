@@ -87,7 +87,8 @@ impl Recognizers {
 
     /// The findings in `text`: non-overlapping, at or above [`MIN_SCORE`], sorted by start.
     pub(crate) fn detect(&self, text: &str) -> Vec<Candidate> {
-        let mut found = Vec::new();
+        // NB: sized for dense text up front, so a long text is not copied as the list grows.
+        let mut found = Vec::with_capacity(text.len() / 16);
         let regions = regions::NumericRegions::of(text);
         self.credentials.find(text, regions.lower(), &mut found);
         self.financial.find(text, &regions, &mut found);
