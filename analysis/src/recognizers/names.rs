@@ -117,11 +117,13 @@ const ORG_WORDS: &[&str] = &[
     "station",
 ];
 
-/// The lower-cased tokens: spans of one buffer (empty for tokens that are not capitalised).
+/// The lower-cased tokens (spans of one buffer, empty for tokens that are not capitalised)
+/// and what the gazetteer says about each.
 #[derive(Clone, Copy)]
 struct Lowered<'a> {
     buf: &'a str,
     spans: &'a [(usize, usize)],
+    info: &'a [Word],
 }
 
 impl<'a> Lowered<'a> {
@@ -131,11 +133,17 @@ impl<'a> Lowered<'a> {
         &self.buf[from..to]
     }
 
+    /// What the gazetteer says about token `k`.
+    fn info(&self, k: usize) -> Word {
+        self.info[k]
+    }
+
     /// The tokens from `k` on.
     fn from(&self, k: usize) -> Lowered<'a> {
         Lowered {
             buf: self.buf,
             spans: &self.spans[k..],
+            info: &self.info[k..],
         }
     }
 }
@@ -186,9 +194,10 @@ impl Names {
                 (from, buf.len())
             })
             .collect();
-        let lower = Lowered {
+        let mut lower = Lowered {
             buf: &buf,
             spans: &spans,
+            info: &[],
         };
         let g = &self.gazetteer;
         // NB: one lookup per capitalised token answers every one-word question below.
@@ -203,6 +212,7 @@ impl Names {
                 }
             })
             .collect();
+        lower.info = &info;
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
@@ -216,7 +226,7 @@ impl Names {
             {
                 run += 1;
             }
-            self.places(text, &tokens, &lower, &info, i, &mut key, out);
+            self.places(text, &tokens, &lower, i, &mut key, out);
             if info[i].title && run > i + 1 {
                 let last = (i + 1..run)
                     .rev()
@@ -235,13 +245,7 @@ impl Names {
                 i = run;
                 continue;
             }
-            if let Some(c) = self.person(
-                text,
-                &tokens[i..run],
-                lower.from(i),
-                &info[i..run],
-                &mut key,
-            ) {
+            if let Some(c) = self.person(text, &tokens[i..run], lower.from(i), &mut key) {
                 let next = i + tokens[i..run]
                     .iter()
                     .position(|t| t.end == c.end)
@@ -260,7 +264,6 @@ impl Names {
         text: &str,
         run: &[Token],
         lower: Lowered,
-        info: &[Word],
         key: &mut String,
     ) -> Option<Candidate> {
         let g = &self.gazetteer;
@@ -273,17 +276,17 @@ impl Names {
                     && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
             })
         };
-        let first_known = info[0].first;
-        let first_common = info[0].common;
+        let first_known = lower.info(0).first;
+        let first_common = lower.info(0).common;
         // Longest plausible name: up to three tokens, ending on a non-common word.
         for len in (2..=run.len().min(3)).rev() {
-            if info[len - 1].common
-                || (len == 3 && lower.word(1).chars().count() > 1 && info[1].common)
+            if lower.info(len - 1).common
+                || (len == 3 && lower.word(1).chars().count() > 1 && lower.info(1).common)
             {
                 continue;
             }
             // NB: only a word that starts a longer place name can start one of these words.
-            if info[0].starts_longer_place {
+            if lower.info(0).starts_longer_place {
                 key.clear();
                 for n in 0..len {
                     if n > 0 {
@@ -295,12 +298,12 @@ impl Names {
                     return None;
                 }
             }
-            let last_known = info[len - 1].last;
+            let last_known = lower.info(len - 1).last;
             let score = match (first_known, last_known, first_common) {
                 (true, true, false) => 0.85,
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
-                (false, true, false) if info[0].place.is_none() => 0.6,
+                (false, true, false) if lower.info(0).place.is_none() => 0.6,
                 _ if !first_common && cue() => 0.7,
                 _ => continue,
             };
@@ -329,15 +332,14 @@ impl Names {
         text: &str,
         tokens: &[Token],
         lower: &Lowered,
-        info: &[Word],
         i: usize,
         key: &mut String,
         out: &mut Vec<Candidate>,
     ) {
         let g = &self.gazetteer;
-        let mut found = info[i].place.map(|tier| (i, tier));
+        let mut found = lower.info(i).place.map(|tier| (i, tier));
         // NB: words are added only while some longer place name starts with the words so far.
-        if info[i].starts_longer_place {
+        if lower.info(i).starts_longer_place {
             key.clear();
             key.push_str(lower.word(i));
             for k in i + 1..tokens.len().min(i + g.max_place_words) {
@@ -372,8 +374,8 @@ impl Names {
                         && near.len() == c.trim_start().len()
             });
         let paired = text[end..].starts_with(", ") && next_is_region(g, &text[end + 2..])
-            || near.ends_with(", ") && i > 0 && info[i - 1].place.is_some();
-        let common = k == i && info[i].common;
+            || near.ends_with(", ") && i > 0 && lower.info(i - 1).place.is_some();
+        let common = k == i && lower.info(i).common;
         let base = match tier {
             PlaceTier::Region => 0.7,
             PlaceTier::Metropolis => 0.65,
