@@ -60,6 +60,18 @@ const PERSON_CUES: &[&str] = &[
     "ask ",
     "met ",
 ];
+/// Which bytes come right before the final space or line break of some [`PERSON_CUES`] entry.
+const PERSON_CUE_ENDS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < PERSON_CUES.len() {
+        let cue = PERSON_CUES[i].as_bytes();
+        table[cue[cue.len() - 2] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// Words right before a capitalised word that introduce a place.
 const PLACE_CUES: &[&str] = &[
     " in ",
@@ -271,8 +283,11 @@ impl Names {
         let cue = || {
             *cue.get_or_init(|| {
                 let near = before(text, run[0].start, 16);
-                // NB: every cue ends with a space or a line break.
+                // NB: every cue ends with a space or a line break, after one of a few bytes.
+                let b = near.as_bytes();
                 near.ends_with([' ', '\n'])
+                    && b.len() >= 2
+                    && PERSON_CUE_ENDS[usize::from(b[b.len() - 2].to_ascii_lowercase())]
                     && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
             })
         };
