@@ -96,12 +96,18 @@ fn scored(text: &str, start: usize, end: usize, base: f64) -> Candidate {
 
 /// Whether a numeric date has a month in 1–12 and a day in 1–31 in some common order.
 fn plausible_numeric(s: &str) -> bool {
-    let nums: Vec<u32> = s
-        .split(|c: char| !c.is_ascii_digit())
-        .take(3)
-        .filter_map(|p| p.parse().ok())
-        .collect();
-    let [a, b, c] = nums[..] else { return false };
+    // NB: the first three pieces between non-digits, those that parse, without a vector.
+    let (mut nums, mut n) = ([0u32; 3], 0);
+    for p in s.split(|c: char| !c.is_ascii_digit()).take(3) {
+        if let Ok(v) = p.parse() {
+            nums[n] = v;
+            n += 1;
+        }
+    }
+    if n != 3 {
+        return false;
+    }
+    let [a, b, c] = nums;
     let day = |d: u32| (1..=31).contains(&d);
     let month = |m: u32| (1..=12).contains(&m);
     if a > 31 {

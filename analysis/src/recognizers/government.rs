@@ -164,8 +164,6 @@ fn ssn_or_itin(text: &str, start: usize, end: usize) -> Option<Candidate> {
     }
     let d = validate::digits(s);
     let separated = s.len() == 11;
-    let (before, after) = around(text, start, end);
-    let negative = labelled_not_pii(text, start);
     let (kind, words) = if validate::itin(&d) {
         (EntityType::UsItin, &ITIN_WORDS)
     } else if validate::ssn(&d) {
@@ -173,9 +171,11 @@ fn ssn_or_itin(text: &str, start: usize, end: usize) -> Option<Candidate> {
     } else {
         return None;
     };
+    // NB: context is read only for valid numbers, the label only when no context word is near.
+    let (before, after) = around(text, start, end);
     let score = if mentions(before, words) || mentions(after, words) {
         0.95
-    } else if negative {
+    } else if labelled_not_pii(text, start) {
         0.2
     } else if separated {
         0.6
