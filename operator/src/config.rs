@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 
 use crate::{Error, Result};
 
@@ -73,14 +73,7 @@ pub struct Config {
     pub identity: Option<String>,
 }
 
-/// Format of the log lines on stderr.
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line.
-    Json,
-    /// Human-readable lines.
-    Text,
-}
+pub use guardrails_runtime::logging::LogFormat;
 
 impl Config {
     /// Checks the values clap cannot check alone.

@@ -3,13 +3,17 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, Mutex, atomic::Ordering},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use futures::StreamExt;
 use guardrails_analysis::Analysis;
 use guardrails_crds::{AnalysisTask, AnalysisTaskStatus};
+use guardrails_runtime::{
+    leader::Election,
+    shutdown::{self, Signal},
+};
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::{
@@ -31,7 +35,6 @@ use crate::{
     decision::{self, Next},
     engine::{self, Engine},
     failure::TaskFailure,
-    leader::Election,
     metrics::{self, Health, Metrics, ReasonLabels},
     result_secret, status,
 };
@@ -407,7 +410,7 @@ pub async fn run(config: Config) -> Result<()> {
     let outcome = if config.leader_election {
         run_elected(&config, client, &health, &identity, stopped.clone()).await
     } else {
-        health.ready.store(true, Ordering::Relaxed);
+        health.ops.set_ready(true);
         health.metrics.leader.set(1);
         run_controller(
             &config,
@@ -444,13 +447,14 @@ async fn run_elected(
         &namespace,
         identity,
         config.lease_duration_seconds,
+        "guardrails-operator",
     )
     .await?;
-    health.ready.store(true, Ordering::Relaxed);
+    health.ops.set_ready(true);
     info!(lease = %config.lease_name, %namespace, %identity, "waiting to lead");
     tokio::select! {
         acquired = election.acquired() => acquired?,
-        () = until_stopped(stopped.clone()) => return election.release().await,
+        () = until_stopped(stopped.clone()) => return Ok(election.release().await?),
     }
     info!(%identity, "leading: reconciling tasks");
     health.metrics.leader.set(1);
@@ -524,16 +528,9 @@ async fn until_stopped(mut stopped: watch::Receiver<bool>) {
 }
 
 async fn stop_on_signal(stop: Arc<watch::Sender<bool>>) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(e) => {
-            warn!(error = %e, "cannot listen for SIGTERM");
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM: finishing the tasks in flight, then stopping"),
-        _ = tokio::signal::ctrl_c() => info!("SIGINT: finishing the tasks in flight, then stopping"),
+    match shutdown::signal().await {
+        Signal::Terminate => info!("SIGTERM: finishing the tasks in flight, then stopping"),
+        Signal::Interrupt => info!("SIGINT: finishing the tasks in flight, then stopping"),
     }
     let _ = stop.send(true);
 }

@@ -11,20 +11,18 @@
 //! - [`result_secret`]: the Secret holding the full result.
 //! - [`status`]: the operator's status fields, written by server-side apply.
 //! - [`controller`]: the kube-runtime `Controller`, its `Context` and `reconcile`.
-//! - [`leader`]: leader election on a `Lease` for several replicas.
 //! - [`metrics`]: Prometheus metrics and the `/healthz`, `/readyz`, `/metrics` server.
-//! - [`telemetry`]: logging setup.
+//!
+//! Leader election, the ops server, logging and the shutdown signal come from `guardrails-runtime`.
 
 pub mod config;
 pub mod controller;
 pub mod decision;
 pub mod engine;
 pub mod failure;
-pub mod leader;
 pub mod metrics;
 pub mod result_secret;
 pub mod status;
-pub mod telemetry;
 
 #[cfg(test)]
 mod fixtures;
@@ -99,6 +97,15 @@ impl Error {
         match self {
             Error::ConfigError(_) | Error::KubeConfigError(_) => 2,
             _ => 1,
+        }
+    }
+}
+
+impl From<guardrails_runtime::leader::Error> for Error {
+    fn from(e: guardrails_runtime::leader::Error) -> Self {
+        match e {
+            guardrails_runtime::leader::Error::Lease(e) => Error::LeaseError(e),
+            guardrails_runtime::leader::Error::Ended => Error::LeadershipLost,
         }
     }
 }

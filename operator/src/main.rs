@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use guardrails_operator::{config::Config, controller, telemetry};
+use guardrails_operator::{config::Config, controller};
+use guardrails_runtime::logging;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    telemetry::init(config.log_format);
+    logging::init(config.log_format, "info");
     match controller::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

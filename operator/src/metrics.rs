@@ -1,18 +1,13 @@
-//! Prometheus metrics of the operator and the `/healthz`, `/readyz`, `/metrics` server.
+//! Prometheus metrics of the operator and its `/healthz`, `/readyz`, `/metrics` server.
 
 use std::{
     net::SocketAddr,
-    sync::{
-        Arc, OnceLock,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
-use axum::{
-    Router, extract::State, http::StatusCode, http::header, response::IntoResponse, routing::get,
-};
 use guardrails_crds::{AnalysisTask, TaskPhase};
+use guardrails_runtime::ops_server::{self, Ops};
 use kube::runtime::reflector::Store;
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -43,7 +38,7 @@ pub struct PhaseLabels {
 
 /// Every metric the operator exports (prefix `guardrails_operator_`).
 pub struct Metrics {
-    registry: Registry,
+    registry: Arc<Registry>,
     /// Reconciles run.
     pub reconciles: Counter,
     /// Reconciles that ended in an error, by error label.
@@ -75,7 +70,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("guardrails_operator");
         let m = Metrics {
-            registry: Registry::default(),
+            registry: Arc::default(),
             reconciles: Counter::default(),
             reconcile_errors: Family::default(),
             task_failures: Family::default(),
@@ -127,7 +122,10 @@ impl Metrics {
             "1 while this replica reconciles",
             m.leader.clone(),
         );
-        Metrics { registry, ..m }
+        Metrics {
+            registry: Arc::new(registry),
+            ..m
+        }
     }
 
     /// Sets the tasks-by-phase gauge from the cached tasks.
@@ -182,51 +180,31 @@ fn phase_index(phase: TaskPhase) -> usize {
 pub struct Health {
     /// The metrics.
     pub metrics: Arc<Metrics>,
-    /// Whether the operator is ready (connected; leading or standing by).
-    pub ready: Arc<AtomicBool>,
+    /// The endpoints; ready once the operator is connected (leading or standing by).
+    pub ops: Ops,
     /// The controller's cache of tasks, once the controller runs.
     pub tasks: Arc<OnceLock<Store<AnalysisTask>>>,
 }
 
 impl Health {
-    /// A not-yet-ready state around `metrics`.
+    /// A not-yet-ready state around `metrics`; each scrape counts the cached tasks by phase.
     pub fn new(metrics: Arc<Metrics>) -> Self {
+        let tasks: Arc<OnceLock<Store<AnalysisTask>>> = Arc::default();
+        let ops = Ops::new(metrics.registry.clone()).with_before_scrape({
+            let metrics = metrics.clone();
+            let tasks = tasks.clone();
+            move || {
+                if let Some(tasks) = tasks.get() {
+                    metrics.count_tasks(tasks);
+                }
+            }
+        });
         Health {
             metrics,
-            ready: Arc::default(),
-            tasks: Arc::default(),
+            ops,
+            tasks,
         }
     }
-}
-
-/// The router of `/healthz`, `/readyz` and `/metrics`.
-pub fn router(health: Health) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(health)
-}
-
-async fn readyz(State(health): State<Health>) -> impl IntoResponse {
-    if health.ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ready")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-    }
-}
-
-async fn metrics(State(health): State<Health>) -> impl IntoResponse {
-    if let Some(tasks) = health.tasks.get() {
-        health.metrics.count_tasks(tasks);
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        health.metrics.encode(),
-    )
 }
 
 /// Binds `addr` (fails at once if it cannot) and serves until `shutdown` completes.
@@ -235,12 +213,9 @@ pub async fn serve(
     health: Health,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<tokio::task::JoinHandle<Result<()>>> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(Error::ServerError)?;
+    let listener = ops_server::bind(addr).await.map_err(Error::ServerError)?;
     Ok(tokio::spawn(async move {
-        axum::serve(listener, router(health))
-            .with_graceful_shutdown(shutdown)
+        ops_server::serve(listener, health.ops, shutdown)
             .await
             .map_err(Error::ServerError)
     }))
