@@ -1,10 +1,10 @@
 //! `guardrails-agent`: the webhook delivery agent of Guardrails.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use guardrails_agent::send::{self, SendArgs};
 use guardrails_agent::sidecar::{self, RunArgs};
+use guardrails_runtime::logging::{self, LogFormat};
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 /// Webhook delivery agent of Guardrails.
 #[derive(Parser, Debug)]
@@ -23,15 +23,6 @@ struct Cli {
     command: Command,
 }
 
-/// Format of log lines.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
 /// What the agent does.
 #[derive(Subcommand, Debug)]
 enum Command {
@@ -41,29 +32,17 @@ enum Command {
     Run(RunArgs),
 }
 
-fn init_logging(format: LogFormat, default_level: &str) {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Send(args) => {
             // NB: `send` prints each attempt on stdout, so its logs default to warnings only.
-            init_logging(cli.log_format, "warn");
+            logging::init(cli.log_format, "warn");
             send::run(args).await
         }
         Command::Run(args) => {
-            init_logging(cli.log_format, "info");
+            logging::init(cli.log_format, "info");
             sidecar::run(args).await
         }
     }

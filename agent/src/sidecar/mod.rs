@@ -4,16 +4,15 @@
 //! - [`policy`]: the effective policy from the namespace's WebhookEndpoints and Secrets;
 //! - [`status`]: conversions to `status.delivery` and the agent's server-side apply;
 //! - [`endpoint_status`]: WebhookEndpoint counters, last delivery and `Ready`;
-//! - [`leader`]: leader election on the agent's own Lease;
-//! - [`metrics`]: the sidecar's Prometheus metrics;
-//! - [`server`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`metrics`]: the sidecar's Prometheus metrics.
+//!
+//! Leader election on the agent's own Lease, the `/healthz`, `/readyz`, `/metrics` server and the
+//! shutdown signal come from `guardrails-runtime`.
 
 pub mod endpoint_status;
-pub mod leader;
 pub mod metrics;
 pub mod policy;
 pub mod reconcile;
-pub mod server;
 pub mod status;
 
 use crate::config::Config;
@@ -22,6 +21,9 @@ use crate::rate_limit::RateLimiter;
 use crate::{Error, Result};
 use futures::StreamExt;
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
+use guardrails_runtime::leader::{self, Election};
+use guardrails_runtime::ops_server::{self, Ops};
+use guardrails_runtime::shutdown;
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef};
@@ -96,7 +98,7 @@ async fn serve(args: RunArgs) -> Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown::signal().await;
         tracing::info!("shutting down: finishing attempts in flight");
         let _ = stop_tx.send(true);
     });
@@ -111,15 +113,12 @@ async fn serve(args: RunArgs) -> Result<()> {
     deliverer.metrics().register(&mut registry);
     let metrics = metrics::SidecarMetrics::default();
     metrics.register(&mut registry);
-    let health = Arc::new(server::Health {
-        registry,
-        ready: Default::default(),
-    });
-    let listener = server::bind(args.listen)
+    let ops = Ops::new(Arc::new(registry)).with_not_ready_reason("caches are not filled yet");
+    let listener = ops_server::bind(args.listen)
         .await
         .map_err(|e| Error::InvalidConfig(format!("cannot listen on {}: {e}", args.listen)))?;
     tracing::info!(listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "health and metrics endpoints up");
-    let server = tokio::spawn(server::serve(listener, health.clone(), stopped()));
+    let server = tokio::spawn(ops_server::serve(listener, ops.clone(), stopped()));
 
     let (tasks, endpoints, secrets): (Api<AnalysisTask>, Api<WebhookEndpoint>, Api<Secret>) =
         match &args.namespace {
@@ -181,7 +180,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         () = caches => {}
         () = stopped() => return Ok(()),
     }
-    health.ready.store(true, Ordering::Relaxed);
+    ops.set_ready(true);
 
     let election = if args.leader_election {
         let namespace = args
@@ -189,18 +188,20 @@ async fn serve(args: RunArgs) -> Result<()> {
             .clone()
             .or_else(|| std::env::var("POD_NAMESPACE").ok())
             .unwrap_or_else(|| "default".into());
-        let mut election = leader::Election::join(
+        let mut election = Election::join(
             client.clone(),
             &args.lease_name,
             &namespace,
             &identity,
             args.lease_duration_seconds.max(2),
+            "guardrails-agent",
         )
-        .await?;
+        .await
+        .map_err(lease_error)?;
         tracing::info!(lease = %args.lease_name, %namespace, %identity, "waiting to lead");
         tokio::select! {
-            acquired = election.acquired() => acquired?,
-            () = stopped() => return election.release().await,
+            acquired = election.acquired() => acquired.map_err(lease_error)?,
+            () = stopped() => return election.release().await.map_err(lease_error),
         }
         tracing::info!(lease = %args.lease_name, "leading: delivering webhooks");
         Some(election)
@@ -325,7 +326,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         ));
     }
     if let Some(election) = election {
-        election.release().await?;
+        election.release().await.map_err(lease_error)?;
     }
     let _ = server.await;
     Ok(())
@@ -341,11 +342,7 @@ fn changed_object<K>(event: &Result<watcher::Event<K>, watcher::Error>) -> Optio
     }
 }
 
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+/// The agent's error for a failed election on its Lease.
+fn lease_error(e: leader::Error) -> Error {
+    Error::Lease(e.to_string())
 }
