@@ -84,14 +84,7 @@ pub enum AuthMode {
     None,
 }
 
-/// Format of log lines.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+pub use guardrails_runtime::logging::LogFormat;
 
 impl Config {
     /// The address to listen on, with the mode's default.

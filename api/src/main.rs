@@ -3,24 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use guardrails_api::config::{Config, LogFormat};
-use tracing_subscriber::EnvFilter;
-
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
+use guardrails_api::config::Config;
+use guardrails_runtime::logging;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    init_logging(config.log_format);
+    logging::init(config.log_format, "info");
     match guardrails_api::server::run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
