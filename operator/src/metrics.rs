@@ -254,4 +254,42 @@ mod tests {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
     }
+
+    #[tokio::test]
+    async fn each_scrape_counts_the_cached_tasks_by_phase() {
+        use crate::fixtures::TaskBuilder;
+        use axum::body::{Body, to_bytes};
+        use kube::runtime::{reflector, watcher};
+        use tower::ServiceExt;
+
+        let health = Health::new(Arc::new(Metrics::new()));
+        let (reader, mut writer) = reflector::store::<AnalysisTask>();
+        let _ = health.tasks.set(reader);
+        let scrape = || async {
+            let response = ops_server::router(health.ops.clone())
+                .oneshot(http::Request::get("/metrics").body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), http::StatusCode::OK);
+            let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            String::from_utf8(body.to_vec()).unwrap()
+        };
+        let text = scrape().await;
+        assert!(
+            text.contains("guardrails_operator_tasks{phase=\"Pending\"} 0\n"),
+            "{text}"
+        );
+        for name in ["a", "b"] {
+            writer.apply_watcher_event(&watcher::Event::Apply(TaskBuilder::new(name).build()));
+        }
+        let text = scrape().await;
+        assert!(
+            text.contains("guardrails_operator_tasks{phase=\"Pending\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("guardrails_operator_tasks{phase=\"Succeeded\"} 0\n"),
+            "{text}"
+        );
+    }
 }
