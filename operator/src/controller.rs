@@ -163,7 +163,7 @@ async fn reconcile_task(task: &AnalysisTask, ctx: &Context) -> Result<Action> {
         }
         Next::ReportSpecChange => {
             // NB: the cached copy has no result (see `slim`); the whole status is re-applied.
-            let live = tasks.get_status(&task.name_any()).await?;
+            let live = tasks.get(&task.name_any()).await?;
             write_status(&tasks, &live, &status::spec_changed(&live, now)).await?;
             warn!(task = %task.name_any(), %namespace, %uid, "spec changed after the analysis; not analysed again");
             Ok(Action::await_change())
@@ -870,10 +870,14 @@ mod tests {
         slim(&mut cached);
         let live = Exchange::new(
             Method::GET,
-            "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t/status",
+            "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t",
             json_of(&task),
         );
         let (_, got) = reconcile_with(cached, 1024, vec![live, patch_status(&task)]).await;
+        assert_eq!(
+            got.requests[0].1, "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t",
+            "the live task is read with the verb the operator's Role grants (get on the task)"
+        );
         let status = &got.requests[1].2["status"];
         assert_eq!(status["phase"], "Succeeded");
         assert_eq!(
