@@ -135,6 +135,25 @@ async fn wait_delivery(
     .unwrap()
 }
 
+/// Waits until the task's `status.delivery` holds an attempt with `outcome`.
+async fn wait_attempt(
+    cluster: &TestCluster,
+    name: &str,
+    outcome: AttemptOutcome,
+    procs: &[&RunningBinary],
+) -> AnalysisTask {
+    wait_for_object(
+        &tasks(cluster),
+        name,
+        &format!("an attempt {outcome:?}"),
+        DEADLINE,
+        procs,
+        |t| delivery_of(t).attempts.iter().any(|a| a.outcome == outcome),
+    )
+    .await
+    .unwrap()
+}
+
 async fn create_secret(cluster: &TestCluster, name: &str, key: &str, value: &str) {
     let mut secret = Secret::default();
     secret.metadata.name = Some(name.into());
@@ -475,25 +494,7 @@ async fn an_attempt_cut_by_a_kill_is_recorded_as_interrupted_and_retried() {
     let mut first = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
     create_task(&cluster, "cut", Some(json!({"url": receiver.url()}))).await;
     finish_as_operator(&cluster, "cut", None).await;
-    wait_for_object(
-        &tasks(&cluster),
-        "cut",
-        "an attempt in progress",
-        DEADLINE,
-        &[&first],
-        |t| {
-            t.status
-                .as_ref()
-                .and_then(|s| s.delivery.as_ref())
-                .is_some_and(|d| {
-                    d.attempts
-                        .iter()
-                        .any(|a| a.outcome == AttemptOutcome::InProgress)
-                })
-        },
-    )
-    .await
-    .unwrap();
+    wait_attempt(&cluster, "cut", AttemptOutcome::InProgress, &[&first]).await;
     receiver.wait_for_requests(1, DEADLINE).await.unwrap();
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
@@ -824,21 +825,7 @@ async fn a_suspended_endpoint_holds_the_delivery_as_a_suspended_attempt_until_li
     let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
     create_task(&cluster, "held", Some(json!({"url": receiver.url()}))).await;
     finish_as_operator(&cluster, "held", None).await;
-    let held = wait_for_object(
-        &tasks(&cluster),
-        "held",
-        "a suspended attempt",
-        DEADLINE,
-        &[&agent],
-        |t| {
-            delivery_of(t)
-                .attempts
-                .iter()
-                .any(|a| a.outcome == AttemptOutcome::Suspended)
-        },
-    )
-    .await
-    .unwrap();
+    let held = wait_attempt(&cluster, "held", AttemptOutcome::Suspended, &[&agent]).await;
     let delivery = delivery_of(&held);
     assert_eq!(delivery.phase, DeliveryPhase::Pending);
     assert_eq!(outcomes(&held), [(AttemptOutcome::Suspended, None)]);
@@ -1025,21 +1012,7 @@ async fn a_replica_that_loses_its_lease_records_the_attempt_in_flight_as_interru
     create_task(&cluster, "cut", Some(json!({"url": receiver.url()}))).await;
     finish_as_operator(&cluster, "cut", None).await;
     receiver.wait_for_requests(1, DEADLINE).await.unwrap();
-    wait_for_object(
-        &tasks(&cluster),
-        "cut",
-        "an attempt in progress",
-        DEADLINE,
-        &[&leader],
-        |t| {
-            delivery_of(t)
-                .attempts
-                .iter()
-                .any(|a| a.outcome == AttemptOutcome::InProgress)
-        },
-    )
-    .await
-    .unwrap();
+    wait_attempt(&cluster, "cut", AttemptOutcome::InProgress, &[&leader]).await;
 
     // Another replica takes the Lease over, as after a partition that outlasted the Lease.
     let takeover = json!({"spec": {"holderIdentity": "replica-b", "leaseDurationSeconds": 60,
