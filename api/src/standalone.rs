@@ -209,7 +209,7 @@ impl StandaloneTasks {
                 Some(Event::failed(task_id.clone(), error))
             }
         };
-        tracing::debug!(task_id, "analysis finished");
+        tracing::info!(task_id, "analysis finished");
         let (Some(webhook), Some(event)) = (submission.webhook, event) else {
             return;
         };
