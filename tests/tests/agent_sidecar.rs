@@ -444,12 +444,7 @@ async fn a_killed_agent_resumes_the_delivery_with_the_same_event_id() {
     .await
     .unwrap();
     let scheduled = waiting.status.unwrap().delivery.unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+    first.kill().await.unwrap();
 
     let second = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
     let done = wait_delivery(&cluster, "resumed", DeliveryPhase::Succeeded, &[&second]).await;
@@ -496,12 +491,7 @@ async fn an_attempt_cut_by_a_kill_is_recorded_as_interrupted_and_retried() {
     finish_as_operator(&cluster, "cut", None).await;
     wait_attempt(&cluster, "cut", AttemptOutcome::InProgress, &[&first]).await;
     receiver.wait_for_requests(1, DEADLINE).await.unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+    first.kill().await.unwrap();
 
     let second = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
     let done = wait_delivery(&cluster, "cut", DeliveryPhase::Succeeded, &[&second]).await;
@@ -945,12 +935,7 @@ async fn a_retry_after_is_recorded_in_the_schedule_and_kept_by_a_restarted_agent
     )
     .await
     .unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(first.pid().unwrap() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    first.wait_exit(Duration::from_secs(10)).await.unwrap();
+    first.kill().await.unwrap();
     let scheduled = delivery_of(&waiting);
     let attempt = &scheduled.attempts[0];
     assert!(

@@ -364,7 +364,7 @@ async fn an_operator_killed_mid_run_leaves_every_task_completed_once_after_resta
             .await
             .unwrap();
     }
-    let first = RunningBinary::start(operator(&cluster).args(["--concurrency", "2"]))
+    let mut first = RunningBinary::start(operator(&cluster).args(["--concurrency", "2"]))
         .await
         .unwrap();
     wait_for("some tasks to finish", DEADLINE, &[&first], || {
@@ -381,8 +381,7 @@ async fn an_operator_killed_mid_run_leaves_every_task_completed_once_after_resta
     })
     .await
     .unwrap();
-    let pid = nix::unistd::Pid::from_raw(first.pid().unwrap() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    first.kill().await.unwrap();
 
     let second = RunningBinary::start(operator(&cluster)).await.unwrap();
     for name in &names {

@@ -250,6 +250,14 @@ impl RunningBinary {
         }
     }
 
+    /// Kills the process at once (SIGKILL, as a crashed node would) and waits for it to end.
+    pub async fn kill(&mut self) -> Result<ExitStatus, Error> {
+        self.child.kill().await?;
+        let status = self.child.wait().await?;
+        self.drain_logs().await;
+        Ok(status)
+    }
+
     /// Sends SIGTERM, waits up to `grace`, then kills; returns how it ended.
     pub async fn stop(&mut self, grace: Duration) -> Result<ExitStatus, Error> {
         if let Some(pid) = self.child.id() {
