@@ -175,29 +175,27 @@ impl StandaloneTasks {
             s.view.started_at = Some(rfc3339(jiff::Timestamp::now()));
         });
         let options = submission.options();
-        let outcome = slot.analyze(submission.text, options).await;
+        let webhook_wanted = submission.webhook.is_some();
+        let outcome = slot
+            .analyze(submission.text, options)
+            .await
+            .and_then(|analysis| {
+                // The event's copy of the result is made only for a webhook.
+                let result = webhook_wanted
+                    .then(|| serde_json::to_value(&analysis))
+                    .transpose()
+                    .map_err(|_| AnalysisFailure::Crashed)?;
+                Ok((Arc::new(analysis), result))
+            });
         let completed_at = Some(rfc3339(jiff::Timestamp::now()));
         let event = match outcome {
-            Ok(analysis) => {
-                let analysis = Arc::new(analysis);
-                // The event's copy of the result is made only for a webhook.
-                let result = submission
-                    .webhook
-                    .as_ref()
-                    .map(|_| serde_json::to_value(&*analysis));
+            Ok((analysis, result)) => {
                 self.update(id, |s| {
                     s.view.status = TaskState::Success;
                     s.view.completed_at = completed_at;
                     s.analysis = Some(analysis);
                 });
-                match result {
-                    Some(Ok(result)) => Some(Event::completed(task_id.clone(), result)),
-                    Some(Err(_)) => Some(Event::failed(
-                        task_id.clone(),
-                        AnalysisFailure::Crashed.to_string(),
-                    )),
-                    None => None,
-                }
+                result.map(|result| Event::completed(task_id.clone(), result))
             }
             Err(failure) => {
                 let error = failure.to_string();
