@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "GUARDRAILS_TEXT_SECRET_GRACE", default_value = "30s", value_parser = parse_duration)]
     pub text_secret_grace: Duration,
 
+    /// How long an analysis runs before the task is marked Running; quicker ones go straight to
+    /// their outcome (one status write instead of two).
+    #[arg(long, env = "GUARDRAILS_RUNNING_STATUS_AFTER", default_value = "1s", value_parser = parse_duration)]
+    pub running_status_after: Duration,
+
     /// Seconds after a task finished and its delivery ended before it is deleted, for tasks
     /// without spec.ttlSecondsAfterFinished (default: kept forever).
     #[arg(long, env = "GUARDRAILS_DEFAULT_TTL_SECONDS")]

@@ -9,7 +9,7 @@ use std::{
 
 use futures::StreamExt;
 use guardrails_analysis::Analysis;
-use guardrails_crds::{AnalysisTask, AnalysisTaskStatus};
+use guardrails_crds::{AnalysisTask, AnalysisTaskStatus, TaskPhase};
 use guardrails_runtime::{
     leader::Election,
     shutdown::{self, Signal},
@@ -53,6 +53,8 @@ pub struct Settings {
     pub default_ttl_seconds: Option<u32>,
     /// How long a missing text Secret is waited for.
     pub text_secret_grace: Duration,
+    /// How long an analysis runs before the task is marked Running.
+    pub running_status_after: Duration,
 }
 
 /// What every reconcile shares.
@@ -134,16 +136,7 @@ async fn reconcile_task(task: &AnalysisTask, ctx: &Context) -> Result<Action> {
     let now = Timestamp::now();
     match decision::next_step(task, ctx.settings.default_ttl_seconds, now) {
         Next::Start => {
-            write_status(&tasks, task, &status::running(task, now)).await?;
             info!(task = %task.name_any(), %namespace, %uid, "analysis started");
-            publish(
-                ctx,
-                task,
-                EventType::Normal,
-                "Started",
-                "the analysis started".into(),
-            )
-            .await;
             analyse(task, ctx, &tasks, now).await
         }
         Next::Resume => {
@@ -199,6 +192,7 @@ async fn analyse(
                 decision::grace_left(started, ctx.settings.text_secret_grace, Timestamp::now())
             {
                 debug!(task = %task.name_any(), reason = failure.reason(), "text not there yet; looking again");
+                show_running(task, tasks, started).await?;
                 return Ok(Action::requeue(left.min(TEXT_RETRY_EVERY)));
             }
             return fail(task, ctx, tasks, started, failure).await;
@@ -207,7 +201,7 @@ async fn analyse(
     };
     ctx.metrics.text_size.observe(text.len() as f64);
     let clock = Instant::now();
-    let outcome = ctx.engine.analyze(text, &task.spec).await;
+    let outcome = run_analysis(task, ctx, tasks, text, started).await;
     ctx.metrics
         .analysis_duration
         .observe(clock.elapsed().as_secs_f64());
@@ -246,6 +240,40 @@ async fn analyse(
     finish(task, ctx, tasks, started, &stored).await
 }
 
+/// Runs the engine on `text`; a task still running after `running_status_after` is marked
+/// Running meanwhile, so only slow analyses cost that status write.
+async fn run_analysis(
+    task: &AnalysisTask,
+    ctx: &Context,
+    tasks: &Api<AnalysisTask>,
+    text: String,
+    started: Timestamp,
+) -> Result<Analysis, TaskFailure> {
+    let analysis = ctx.engine.analyze(text, &task.spec);
+    tokio::pin!(analysis);
+    tokio::select! {
+        outcome = &mut analysis => return outcome,
+        () = tokio::time::sleep(ctx.settings.running_status_after) => {}
+    }
+    if let Err(e) = show_running(task, tasks, started).await {
+        // NB: the Running phase only informs; the outcome's write is the one that matters.
+        warn!(task = %task.name_any(), error = %e, "cannot mark the task Running");
+    }
+    analysis.await
+}
+
+/// Marks the task Running (phase, startedAt, the `Analyzed` condition) unless it already is.
+async fn show_running(
+    task: &AnalysisTask,
+    tasks: &Api<AnalysisTask>,
+    started: Timestamp,
+) -> Result<()> {
+    if task.phase() == TaskPhase::Running {
+        return Ok(());
+    }
+    write_status(tasks, task, &status::running(task, started)).await
+}
+
 /// Marks the task Succeeded with the summary of `analysis` (already stored in its Secret).
 async fn finish(
     task: &AnalysisTask,
@@ -266,14 +294,6 @@ async fn finish(
     ctx.finished_here().insert(task.uid().unwrap_or_default());
     ctx.metrics.task_successes.inc();
     info!(task = %task.name_any(), namespace = ?task.namespace(), uid = ?task.uid(), entities = detected, "analysis succeeded");
-    publish(
-        ctx,
-        task,
-        EventType::Normal,
-        "Succeeded",
-        format!("the analysis found {detected} entities"),
-    )
-    .await;
     Ok(Action::await_change())
 }
 
@@ -503,6 +523,7 @@ async fn run_controller(
     let settings = Settings {
         default_ttl_seconds: config.default_ttl_seconds,
         text_secret_grace: config.text_secret_grace,
+        running_status_after: config.running_status_after,
     };
     let ctx = Arc::new(Context::new(
         client,
@@ -549,10 +570,11 @@ mod tests {
     const SECRETS: &str = "/api/v1/namespaces/ns/secrets?";
     const RESULT: &str = "/api/v1/namespaces/ns/secrets/t-result";
 
-    fn context(client: Client, engine: Engine) -> Arc<Context> {
+    fn context(client: Client, engine: Engine, running_status_after: Duration) -> Arc<Context> {
         let settings = Settings {
             default_ttl_seconds: None,
             text_secret_grace: Duration::from_secs(30),
+            running_status_after,
         };
         Arc::new(Context::new(
             client,
@@ -577,9 +599,18 @@ mod tests {
         task: AnalysisTask,
         exchanges: Vec<Exchange>,
     ) -> (Action, Recorded) {
+        reconcile_marking_running_after(Duration::from_secs(30), engine, task, exchanges).await
+    }
+
+    async fn reconcile_marking_running_after(
+        running_status_after: Duration,
+        engine: Engine,
+        task: AnalysisTask,
+        exchanges: Vec<Exchange>,
+    ) -> (Action, Recorded) {
         let (client, verifier) = mock_client();
         let server = verifier.run(exchanges);
-        let ctx = context(client, engine);
+        let ctx = context(client, engine, running_status_after);
         let action = reconcile(Arc::new(task), ctx)
             .await
             .expect("reconcile succeeds");
@@ -604,23 +635,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_new_task_is_marked_running_then_stored_then_succeeded() {
+    async fn a_quick_new_task_is_stored_then_succeeded_in_one_status_write() {
         let task = TaskBuilder::new("t").build();
         let exchanges = vec![
-            patch_status(&task),
             Exchange::new(Method::POST, SECRETS, result_secret_of(&task)),
             patch_status(&task),
         ];
         let (action, got) = reconcile_with(task, 1024, exchanges).await;
         assert_eq!(action, Action::await_change());
-        let (_, running_path, running) = &got.requests[0];
+        let (_, done_path, _) = &got.requests[1];
         assert!(
-            running_path.contains("fieldManager=guardrails-operator"),
-            "{running_path}"
+            done_path.contains("fieldManager=guardrails-operator"),
+            "{done_path}"
         );
-        assert!(running_path.contains("force=true"), "{running_path}");
-        assert_eq!(running["status"]["phase"], "Running");
-        let secret = &got.requests[1].2;
+        assert!(done_path.contains("force=true"), "{done_path}");
+        let secret = &got.requests[0].2;
         assert_eq!(secret["metadata"]["name"], "t-result");
         assert_eq!(secret["metadata"]["ownerReferences"][0]["controller"], true);
         let stored = base64::engine::general_purpose::STANDARD
@@ -628,28 +657,46 @@ mod tests {
             .unwrap();
         let stored: Value = serde_json::from_slice(&stored).unwrap();
         assert_eq!(stored["pii"]["entities"][0]["value"], "jane@example.com");
-        let done = &got.requests[2].2["status"];
+        let done = &got.requests[1].2["status"];
         assert_eq!(done["phase"], "Succeeded");
         assert_eq!(done["result"]["pii"]["byType"]["EMAIL_ADDRESS"], 1);
         assert_eq!(done["resultSecretRef"]["name"], "t-result");
-        for (_, _, body) in [&got.requests[0], &got.requests[2]] {
-            assert!(
-                !body.to_string().contains("jane@example.com"),
-                "PII in status: {body}"
-            );
-        }
-        assert_eq!(got.event_reasons(), vec!["Started", "Succeeded"]);
         assert!(
-            !got.events.iter().any(|e| e.to_string().contains("jane")),
-            "PII in an Event"
+            !done.to_string().contains("jane@example.com"),
+            "PII in status: {done}"
         );
+        assert!(
+            got.events.is_empty(),
+            "no Event for a success: {:?}",
+            got.events
+        );
+    }
+
+    #[tokio::test]
+    async fn a_slow_analysis_marks_the_task_running_meanwhile() {
+        let text = "Call Jane Doe at 212-555-0199 or jane@example.com.\n".repeat(20_000);
+        let task = TaskBuilder::new("t").text(&text).build();
+        let engine = Engine::new(1, Duration::from_secs(60), text.len());
+        let exchanges = vec![
+            patch_status(&task),
+            Exchange::new(Method::POST, SECRETS, result_secret_of(&task)),
+            patch_status(&task),
+        ];
+        let (_, got) =
+            reconcile_marking_running_after(Duration::from_millis(1), engine, task, exchanges)
+                .await;
+        let running = &got.requests[0].2["status"];
+        assert_eq!(running["phase"], "Running");
+        assert_eq!(running["conditions"][0]["reason"], "Running");
+        let done = &got.requests[2].2["status"];
+        assert_eq!(done["phase"], "Succeeded");
+        assert_eq!(done["startedAt"], running["startedAt"]);
     }
 
     #[tokio::test]
     async fn a_text_from_a_secret_is_read_and_analysed() {
         let task = TaskBuilder::new("t").text_from("input", "text").build();
         let exchanges = vec![
-            patch_status(&task),
             Exchange::new(
                 Method::GET,
                 "/api/v1/namespaces/ns/secrets/input",
@@ -659,7 +706,7 @@ mod tests {
             patch_status(&task),
         ];
         let (_, got) = reconcile_with(task, 1024, exchanges).await;
-        let done = &got.requests[3].2["status"];
+        let done = &got.requests[2].2["status"];
         assert_eq!(done["phase"], "Succeeded");
         assert_eq!(done["result"]["pii"]["byType"]["US_SSN"], 1, "{done}");
     }
@@ -683,6 +730,25 @@ mod tests {
         let (action, got) = reconcile_with(task, 1024, exchanges).await;
         assert_eq!(action, Action::requeue(TEXT_RETRY_EVERY));
         assert!(got.events.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_new_task_waiting_for_its_text_secret_is_marked_running() {
+        let task = TaskBuilder::new("t").text_from("input", "text").build();
+        let exchanges = vec![
+            Exchange::new(
+                Method::GET,
+                "/api/v1/namespaces/ns/secrets/input",
+                api_error(404, "NotFound"),
+            )
+            .status(StatusCode::NOT_FOUND),
+            patch_status(&task),
+        ];
+        let (action, got) = reconcile_with(task, 1024, exchanges).await;
+        assert_eq!(action, Action::requeue(TEXT_RETRY_EVERY));
+        let running = &got.requests[1].2["status"];
+        assert_eq!(running["phase"], "Running");
+        assert!(running["startedAt"].is_string(), "{running}");
     }
 
     #[tokio::test]
@@ -719,13 +785,8 @@ mod tests {
     #[tokio::test]
     async fn a_text_over_the_limit_fails_the_task_without_analysis() {
         let task = TaskBuilder::new("t").text("0123456789").build();
-        let (_, got) = reconcile_with(
-            task.clone(),
-            8,
-            vec![patch_status(&task), patch_status(&task)],
-        )
-        .await;
-        let failed = &got.requests[1].2["status"];
+        let (_, got) = reconcile_with(task.clone(), 8, vec![patch_status(&task)]).await;
+        let failed = &got.requests[0].2["status"];
         assert_eq!(failed["phase"], "Failed");
         assert_eq!(failed["conditions"][0]["reason"], "TextTooLarge");
         assert!(
@@ -734,7 +795,7 @@ mod tests {
                 .unwrap()
                 .contains("--max-text-bytes")
         );
-        assert_eq!(got.event_reasons(), vec!["Started", "TextTooLarge"]);
+        assert_eq!(got.event_reasons(), vec!["TextTooLarge"]);
     }
 
     #[tokio::test]
@@ -742,13 +803,8 @@ mod tests {
         let text = "Call Jane Doe at 212-555-0199 or jane@example.com.\n".repeat(50_000);
         let task = TaskBuilder::new("t").text(&text).build();
         let engine = Engine::new(1, Duration::from_micros(1), text.len());
-        let (_, got) = reconcile_on(
-            engine,
-            task.clone(),
-            vec![patch_status(&task), patch_status(&task)],
-        )
-        .await;
-        let failed = &got.requests[1].2["status"];
+        let (_, got) = reconcile_on(engine, task.clone(), vec![patch_status(&task)]).await;
+        let failed = &got.requests[0].2["status"];
         assert_eq!(failed["phase"], "Failed");
         assert_eq!(failed["conditions"][0]["reason"], "AnalysisTimeout");
         assert!(
@@ -759,7 +815,7 @@ mod tests {
             "{failed}"
         );
         assert!(failed.get("resultSecretRef").is_none(), "{failed}");
-        assert_eq!(got.event_reasons(), vec!["Started", "AnalysisTimeout"]);
+        assert_eq!(got.event_reasons(), vec!["AnalysisTimeout"]);
     }
 
     #[tokio::test]
@@ -782,14 +838,13 @@ mod tests {
     async fn a_result_secret_stored_first_by_another_run_is_the_one_kept() {
         let task = TaskBuilder::new("t").text("nothing personal here").build();
         let exchanges = vec![
-            patch_status(&task),
             Exchange::new(Method::POST, SECRETS, api_error(409, "AlreadyExists"))
                 .status(StatusCode::CONFLICT),
             Exchange::new(Method::GET, RESULT, result_secret_of(&task)),
             patch_status(&task),
         ];
         let (_, got) = reconcile_with(task, 1024, exchanges).await;
-        let done = &got.requests[3].2["status"];
+        let done = &got.requests[2].2["status"];
         assert_eq!(
             done["result"]["pii"]["detected"], 1,
             "the stored result wins: {done}"
@@ -801,14 +856,13 @@ mod tests {
         let task = TaskBuilder::new("t").build();
         let foreign = result_secret_of(&TaskBuilder::new("t").uid("another-uid").build());
         let exchanges = vec![
-            patch_status(&task),
             Exchange::new(Method::POST, SECRETS, api_error(409, "AlreadyExists"))
                 .status(StatusCode::CONFLICT),
             Exchange::new(Method::GET, RESULT, foreign),
             patch_status(&task),
         ];
         let (_, got) = reconcile_with(task, 1024, exchanges).await;
-        let failed = &got.requests[3].2["status"];
+        let failed = &got.requests[2].2["status"];
         assert_eq!(failed["conditions"][0]["reason"], "ResultSecretConflict");
     }
 
@@ -827,11 +881,14 @@ mod tests {
         let task = TaskBuilder::new("t").build();
         let (client, verifier) = mock_client();
         let server = verifier.run(vec![
-            patch_status(&task),
             Exchange::new(Method::POST, SECRETS, result_secret_of(&task)),
             patch_status(&task),
         ]);
-        let ctx = context(client, Engine::new(1, Duration::from_secs(30), 1024));
+        let ctx = context(
+            client,
+            Engine::new(1, Duration::from_secs(30), 1024),
+            Duration::from_secs(30),
+        );
         reconcile(Arc::new(task.clone()), ctx.clone())
             .await
             .unwrap();
@@ -839,7 +896,7 @@ mod tests {
         assert_eq!(again, Action::await_change());
         assert_eq!(
             server.await.unwrap().requests.len(),
-            3,
+            2,
             "the stale copy sent nothing"
         );
     }

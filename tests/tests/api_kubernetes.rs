@@ -254,10 +254,10 @@ async fn a_task_created_with_kubectl_resolves_by_uid_and_unknown_ids_are_404() {
 #[tokio::test]
 async fn a_secret_that_cannot_be_created_leaves_no_task_behind() {
     let cluster = TestCluster::start().await.unwrap();
+    let Some(server) = cluster.needs_test_server("inject faults") else {
+        return;
+    };
     let api = start_api(&cluster).await;
-    let server = cluster
-        .test_server()
-        .expect("fault injection needs the test server");
     server.inject(
         Fault::respond(500)
             .on_method("POST")
@@ -308,10 +308,10 @@ async fn a_secret_that_cannot_be_created_leaves_no_task_behind() {
 #[tokio::test]
 async fn kubernetes_refusing_the_task_is_503_and_creates_nothing() {
     let cluster = TestCluster::start().await.unwrap();
+    let Some(server) = cluster.needs_test_server("inject faults") else {
+        return;
+    };
     let api = start_api(&cluster).await;
-    let server = cluster
-        .test_server()
-        .expect("fault injection needs the test server");
     server.inject(
         Fault::respond(503)
             .on_method("POST")

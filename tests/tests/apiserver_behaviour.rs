@@ -479,8 +479,7 @@ async fn a_watcher_sees_additions_changes_and_deletions_in_order() {
 #[tokio::test]
 async fn a_watch_from_a_compacted_version_is_gone_and_the_watcher_recovers() {
     let (cluster, widgets) = cluster().await;
-    let Some(server) = cluster.test_server() else {
-        eprintln!("needs the test server: a real cluster cannot be compacted on demand");
+    let Some(server) = cluster.needs_test_server("compact the history on demand") else {
         return;
     };
     let old = create(&widgets, "old", json!({"text": "a"}))
@@ -527,8 +526,7 @@ async fn a_watch_from_a_compacted_version_is_gone_and_the_watcher_recovers() {
 #[tokio::test]
 async fn injected_faults_fail_only_the_chosen_requests() {
     let (cluster, widgets) = cluster().await;
-    let Some(server) = cluster.test_server() else {
-        eprintln!("needs the test server: faults are injected by it");
+    let Some(server) = cluster.needs_test_server("inject faults") else {
         return;
     };
     create(&widgets, "w", json!({"text": "a"})).await;
@@ -553,8 +551,7 @@ async fn injected_faults_fail_only_the_chosen_requests() {
 #[tokio::test]
 async fn the_kube_client_retries_a_503_by_itself() {
     let (cluster, widgets) = cluster().await;
-    let Some(server) = cluster.test_server() else {
-        eprintln!("needs the test server: faults are injected by it");
+    let Some(server) = cluster.needs_test_server("inject faults") else {
         return;
     };
     create(&widgets, "w", json!({"text": "a"})).await;
@@ -625,8 +622,7 @@ async fn generate_name_gives_a_fresh_name_for_every_object() {
 #[tokio::test]
 async fn a_wrong_token_is_unauthorised() {
     let (cluster, _) = cluster().await;
-    let Some(server) = cluster.test_server() else {
-        eprintln!("needs the test server: it issues the token");
+    let Some(server) = cluster.needs_test_server("check the token it issues") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -103,6 +103,15 @@ impl TestCluster {
         self.server.as_ref()
     }
 
+    /// The test server, or `None` after saying on stderr that the test ends early on a real
+    /// cluster because it needs the test server for `why` (fault injection, compaction, …).
+    pub fn needs_test_server(&self, why: &str) -> Option<&TestServer> {
+        if self.server.is_none() {
+            eprintln!("skipped on a real cluster: needs the test server to {why}");
+        }
+        self.server.as_ref()
+    }
+
     /// Whether this runs against a real cluster.
     pub fn is_real(&self) -> bool {
         self.server.is_none()

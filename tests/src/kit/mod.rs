@@ -5,9 +5,11 @@
 //! - [`process`]: the real binaries as processes, with captured logs.
 //! - [`receiver`]: loopback webhook receivers that record requests and answer from a script.
 //! - [`redis`]: a Redis per test run.
+//! - [`measure`]: CPU, memory, percentiles and API request counts for the benchmarks.
 //! - [`wait`]: waiting for a condition with a deadline and a failure message worth reading.
 
 pub mod cluster;
+pub mod measure;
 pub mod process;
 pub mod receiver;
 pub mod redis;
