@@ -1066,3 +1066,106 @@ async fn wait_for_object_events(
     .await
     .unwrap()
 }
+
+/// `url` with its host replaced by `host` (a name under `localhost`, which means loopback).
+fn on_host(url: &str, host: &str) -> String {
+    let mut url = url::Url::parse(url).unwrap();
+    url.set_host(Some(host)).unwrap();
+    url.to_string()
+}
+
+#[tokio::test]
+async fn a_wildcard_endpoint_governs_suspend_secret_rate_limit_and_timeout() {
+    let cluster = TestCluster::start().await.unwrap();
+    let redis = RedisServer::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    let stuck = WebhookReceiver::start([Reply::Hang]).await.unwrap();
+    create_secret(&cluster, "wild-hmac", "secret", "wildcard-secret").await;
+    create_endpoint(
+        &cluster,
+        "wild",
+        json!({"domains": ["*.partner.localhost"], "suspend": true,
+            "signingSecretRef": {"name": "wild-hmac", "key": "secret"},
+            "rateLimitPerMinute": 1, "timeoutSeconds": 1, "maxAttempts": 1}),
+    )
+    .await;
+    let agent = RunningBinary::start(
+        agent(&cluster, &[("WEBHOOK_SIGNING_SECRET", "server-secret")])
+            .env("REDIS_URL", redis.url()),
+    )
+    .await
+    .unwrap();
+    let hook = on_host(&receiver.url(), "hook.partner.localhost");
+    for name in ["one", "two"] {
+        create_task(
+            &cluster,
+            name,
+            Some(json!({"url": hook, "signPayload": true})),
+        )
+        .await;
+        finish_as_operator(&cluster, name, None).await;
+        wait_attempt(&cluster, name, AttemptOutcome::Suspended, &[&agent]).await;
+    }
+    assert!(receiver.requests().is_empty(), "suspend holds both");
+
+    Api::<WebhookEndpoint>::namespaced(cluster.client(), cluster.namespace())
+        .patch(
+            "wild",
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"spec": {"suspend": false}})),
+        )
+        .await
+        .unwrap();
+    let one_deferred = |t: &AnalysisTask| {
+        delivery_of(t)
+            .attempts
+            .iter()
+            .any(|a| a.outcome == AttemptOutcome::RateLimited)
+    };
+    guardrails_e2e::kit::wait_for(
+        "one delivered, one rate-limited",
+        DEADLINE,
+        &[&agent],
+        || {
+            let api = tasks(&cluster);
+            async move {
+                let [one, two] = ["one", "two"].map(|n| api.get(n));
+                let (one, two) = (one.await.unwrap(), two.await.unwrap());
+                let delivered = [&one, &two]
+                    .iter()
+                    .filter(|t| delivery_phase(t) == Some(DeliveryPhase::Succeeded))
+                    .count();
+                if delivered == 1 && (one_deferred(&one) || one_deferred(&two)) {
+                    guardrails_e2e::kit::Probe::Ready(())
+                } else {
+                    guardrails_e2e::kit::Probe::Pending(format!(
+                        "{:?}",
+                        [outcomes(&one), outcomes(&two)]
+                    ))
+                }
+            }
+        },
+    )
+    .await
+    .unwrap();
+    let requests = receiver.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "the endpoint's limit of 1/min holds the other"
+    );
+    assert_signed_with(&requests[0], "wildcard-secret");
+
+    let slow = on_host(&stuck.url(), "slow.partner.localhost");
+    create_task(&cluster, "slow", Some(json!({"url": slow}))).await;
+    finish_as_operator(&cluster, "slow", None).await;
+    let failed = wait_delivery(&cluster, "slow", DeliveryPhase::Failed, &[&agent]).await;
+    assert_eq!(
+        outcomes(&failed),
+        [(AttemptOutcome::Timeout, None)],
+        "one attempt (maxAttempts 1) cut at the endpoint's 1 s timeout"
+    );
+    let error = delivery_of(&failed).attempts[0].error.clone().unwrap();
+    assert!(error.contains("within 1 s"), "{error}");
+    cluster.cleanup().await.unwrap();
+}

@@ -1,6 +1,6 @@
 //! `WebhookEndpoint` status: delivery counters, the last delivery and the `Ready` condition.
 
-use super::policy::secret_present;
+use super::policy::{secret_present, usable_endpoint};
 use super::status::FIELD_MANAGER;
 use crate::Result;
 use guardrails_crds::conditions::{READY, find_condition, new_condition, set_condition};
@@ -198,11 +198,19 @@ pub fn references_secret(endpoint: &WebhookEndpoint, name: &str) -> bool {
         .any(|r| r.name == name)
 }
 
-/// Whether the endpoint's signing secrets exist and hold their keys, with a reason and message.
+/// Whether the endpoint can be used (its domains and retry schedule parse) and its signing
+/// secrets exist and hold their keys, with a reason and message.
 pub fn readiness(
     endpoint: &WebhookEndpoint,
     secret: &impl Fn(&str) -> Option<Arc<Secret>>,
 ) -> (bool, &'static str, String) {
+    if let Err(e) = usable_endpoint(endpoint) {
+        let reason = match e {
+            crate::Error::InvalidDomain(_) => "InvalidDomain",
+            _ => "InvalidRetrySchedule",
+        };
+        return (false, reason, format!("{e}; this endpoint is ignored"));
+    }
     let spec = &endpoint.spec;
     let Some(current) = &spec.signing_secret_ref else {
         return (
@@ -287,6 +295,15 @@ mod tests {
         );
         assert_eq!(status.observed_generation, Some(2));
         assert!(!ready_outdated(&status, &endpoint, &present));
+    }
+
+    #[test]
+    fn an_unusable_domain_makes_the_endpoint_not_ready_with_the_domain_named() {
+        let endpoint = endpoint(json!({"domains": ["p.io", "a*b.io"]}));
+        let (ready, reason, message) = readiness(&endpoint, &|_: &str| None);
+        assert!(!ready);
+        assert_eq!(reason, "InvalidDomain");
+        assert!(message.contains("a*b.io"), "{message}");
     }
 
     #[test]

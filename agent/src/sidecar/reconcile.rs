@@ -226,7 +226,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             url,
             webhook.sign_payload,
             ctx.secret(&namespace),
-        )?,
+        ),
         Err(_) => Resolved {
             policy: ctx.defaults.clone(),
             endpoint: None,
