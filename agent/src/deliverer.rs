@@ -64,8 +64,10 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// A delivery of `event` to `url` (http or https) under `policy`.
+    /// A delivery of `event` to `url` (http or https) under `policy`, its retry jitter picked by
+    /// the event id.
     pub fn new(event: Event, url: &str, policy: Policy) -> Result<Self> {
+        let policy = policy.with_jitter_key(event.id());
         let url = parse_destination(url)?;
         let host = url
             .host_str()

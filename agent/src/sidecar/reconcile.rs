@@ -254,7 +254,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         let history = round_history(&delivery);
         let now = jiff::Timestamp::now();
         let step = not_before(
-            next_step(&resolved.policy, &history, now),
+            next_step(target.policy(), &history, now),
             delivery.next_attempt_at.as_ref().map(|t| t.0),
             now,
         );
