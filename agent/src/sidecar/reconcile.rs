@@ -13,6 +13,7 @@ use crate::event::Event;
 use crate::policy::Policy;
 use crate::{Error, Result, decision::NextStep, next_step, not_before};
 use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
+use guardrails_crds::result_secret::RESULT_KEY;
 use guardrails_crds::{AnalysisTask, TaskPhase, WebhookEndpoint};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -25,11 +26,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// Key of the full result in the operator's result Secret.
-// NB: the same string as `guardrails_operator::result_secret::RESULT_KEY` (docs/operator.md);
-// the agent does not depend on the operator crate.
-pub const RESULT_KEY: &str = "result.json";
 
 /// How often a suspended endpoint is looked at again.
 const SUSPENDED_RECHECK: Duration = Duration::from_secs(15);
@@ -417,11 +413,7 @@ async fn finish(
     resolved: &Resolved,
 ) -> Result<Action> {
     let now = jiff::Timestamp::now();
-    let phase = match outcome {
-        Outcome::Succeeded => DeliveryPhase::Succeeded,
-        Outcome::Failed => DeliveryPhase::Failed,
-        Outcome::Rejected => DeliveryPhase::Rejected,
-    };
+    let phase = outcome.phase();
     // NB: a success is already recorded by the write after its attempt (see `StatusSink`).
     if delivery.phase != phase {
         delivery.phase = phase;
