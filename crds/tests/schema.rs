@@ -240,3 +240,18 @@ fn endpoint_domains_accept_hosts_wildcards_and_addresses_and_refuse_the_rest() {
         assert!(!pattern.is_match(bad), "{bad:?} is accepted");
     }
 }
+
+#[test]
+fn tasks_are_selectable_by_phase() {
+    let crd = crds()
+        .into_iter()
+        .find(|c| c.metadata.name.as_deref() == Some("analysistasks.guardrails.io"))
+        .unwrap();
+    let fields: Vec<_> = crd.spec.versions[0]
+        .selectable_fields
+        .iter()
+        .flatten()
+        .map(|f| f.json_path.as_str())
+        .collect();
+    assert_eq!(fields, [".status.phase"]);
+}

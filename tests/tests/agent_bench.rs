@@ -279,7 +279,8 @@ async fn the_test_server_alone_takes_the_status_applies_of_a_delivery() {
     }
     let serial = start.elapsed();
     let serial_cpu = cpu_time("self") - cpu;
-    // 64 at a time: the agent's before-attempt and after-attempt applies of each task.
+    // 64 at a time: two status applies per task under the agent's field manager (an
+    // `in_progress` then a `succeeded` record), twice what the agent writes for a delivery.
     let cpu = cpu_time("self");
     let start = Instant::now();
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(64));

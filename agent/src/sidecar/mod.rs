@@ -252,6 +252,16 @@ async fn serve(args: RunArgs) -> Result<()> {
             }
         })
     };
+    let flusher = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(endpoint_status::FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                ctx.endpoint_book.flush().await;
+            }
+        })
+    };
     let lost = election.as_ref().map(|e| e.lost());
     let leadership_lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shutdown = {
@@ -271,7 +281,7 @@ async fn serve(args: RunArgs) -> Result<()> {
             }
         }
     };
-    let controller = Controller::new(tasks, watcher::Config::default())
+    let controller = Controller::new(tasks, watcher::Config::default().fields(FINISHED_TASKS))
         // NB: a changed endpoint (e.g. resumed) reconciles the tasks it held in its namespace.
         .watches(
             endpoint_changes,
@@ -305,7 +315,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         })
     };
     controller
-        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "controller event");
@@ -314,6 +324,8 @@ async fn serve(args: RunArgs) -> Result<()> {
         .await;
     pruner.abort();
     refresher.abort();
+    flusher.abort();
+    ctx.endpoint_book.flush().await;
     if leadership_lost.load(Ordering::Relaxed) {
         // NB: another replica may deliver now; exiting non-zero makes Kubernetes restart this
         // one (it then waits for the Lease again) and makes the loss visible.
@@ -331,6 +343,11 @@ async fn serve(args: RunArgs) -> Result<()> {
     let _ = server.await;
     Ok(())
 }
+
+/// The field selector of finished tasks: the agent never sees the writes of a running analysis.
+// NB: served for the `selectableFields` of the AnalysisTask CRD (Kubernetes 1.32+); a task
+// without a status has an empty phase.
+pub const FINISHED_TASKS: &str = "status.phase!=,status.phase!=Pending,status.phase!=Running";
 
 /// The object a watch event adds, changes or removes (none for the markers of a relist).
 fn changed_object<K>(event: &Result<watcher::Event<K>, watcher::Error>) -> Option<&K> {

@@ -1,15 +1,15 @@
-//! The reconciler: one finished AnalysisTask's delivery, persisted before and after every attempt.
+//! The reconciler: one finished AnalysisTask's delivery, persisted after every attempt.
 
 use super::endpoint_status::{EndpointEvent, EndpointStatusBook};
 use super::metrics::SidecarMetrics;
 use super::policy::{Resolved, resolve};
 use super::status::{
-    self, apply, forget_attempt, mark_interrupted, record_attempt, record_suspension,
-    round_history, settle, to_status_attempt,
+    self, apply, mark_interrupted, record_attempt, record_suspension, round_history, settle,
+    to_status_attempt,
 };
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
-use crate::event::Event;
+use crate::event::{Event, task_event_id};
 use crate::policy::Policy;
 use crate::{Error, Result, decision::NextStep, next_step, not_before};
 use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
@@ -36,7 +36,7 @@ pub struct Context {
     pub client: Client,
     /// The delivery engine.
     pub deliverer: Deliverer,
-    /// The environment's policy (DESIGN §6).
+    /// The policy of deliveries no WebhookEndpoint governs, from the environment.
     pub defaults: Policy,
     /// Every WebhookEndpoint watched.
     pub endpoints: Store<WebhookEndpoint>,
@@ -177,10 +177,10 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         None => {
             let mut delivery = recorded.unwrap_or_else(|| DeliveryStatus {
                 phase: DeliveryPhase::Pending,
-                event_id: Some(uuid::Uuid::new_v4().to_string()),
                 round: Some(1),
                 ..Default::default()
             });
+            // NB: only status written by an agent that recorded attempts before sending them.
             if delivery.phase == DeliveryPhase::Pending && mark_interrupted(&mut delivery) {
                 ctx.metrics.interrupted.inc();
                 tracing::warn!(task = %task.name_any(), task_id = uid, "an attempt was in flight when the agent stopped; recorded as interrupted");
@@ -189,7 +189,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         }
     };
     if delivery.event_id.is_none() {
-        delivery.event_id = Some(uuid::Uuid::new_v4().to_string());
+        delivery.event_id = Some(task_event_id(uid));
     }
     if delivery.phase.is_terminal() {
         let request = task.redeliver_request();
@@ -291,7 +291,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                 ctx.metrics.in_flight.dec();
                 delivery = sink.delivery.into_inner().expect("poisoned");
                 let Some(result) = result else {
-                    return cut_short(&ctx, &api, &task, uid, delivery).await;
+                    return cut_short(&ctx, &task, uid);
                 };
                 let attempt = result?;
                 match attempt.outcome {
@@ -310,24 +310,10 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                         )
                         .await;
                     }
+                    // NB: a normal deferral: counted on the endpoint, no Event (nobody must act).
                     AttemptOutcome::RateLimited => {
-                        ctx.publish(
-                            &task,
-                            EventType::Normal,
-                            "RateLimited",
-                            format!("delivery to `{}` deferred by the rate limit", target.host()),
-                        )
-                        .await;
                         if let Some(endpoint) = &resolved.endpoint {
-                            record_endpoint(
-                                &ctx,
-                                endpoint,
-                                EndpointEvent::RateLimited,
-                                uid,
-                                None,
-                                &namespace,
-                            )
-                            .await;
+                            record_endpoint(&ctx, endpoint, EndpointEvent::RateLimited, uid, None);
                         }
                     }
                     _ => {}
@@ -375,22 +361,11 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
     }
 }
 
-/// Records an attempt cut by the loss of leadership as `interrupted` (best effort: the next
-/// leader does the same from an `in_progress` record).
-async fn cut_short(
-    ctx: &Context,
-    api: &Api<AnalysisTask>,
-    task: &AnalysisTask,
-    uid: &str,
-    mut delivery: DeliveryStatus,
-) -> Result<Action> {
-    if mark_interrupted(&mut delivery) {
-        ctx.metrics.interrupted.inc();
-        tracing::warn!(task = %task.name_any(), task_id = uid, "leadership lost during an attempt; recorded as interrupted");
-        if let Err(e) = ctx.persist(api, task, uid, &delivery).await {
-            tracing::warn!(task = %task.name_any(), error = %e, "could not record the interrupted attempt; the next leader will");
-        }
-    }
+/// Leaves an attempt cut by the loss of leadership unrecorded: the next leader repeats it with
+/// the same event id.
+fn cut_short(ctx: &Context, task: &AnalysisTask, uid: &str) -> Result<Action> {
+    ctx.metrics.interrupted.inc();
+    tracing::warn!(task = %task.name_any(), task_id = uid, "leadership lost during an attempt; the next leader repeats it");
     Ok(Action::await_change())
 }
 
@@ -432,17 +407,11 @@ async fn finish(
         .unwrap_or_default();
     match outcome {
         Outcome::Succeeded => {
+            // NB: no Event on success: Events are for what a person must act on.
             if let Some(completed) = task.status.as_ref().and_then(|s| s.completed_at.as_ref()) {
                 let seconds = now.duration_since(completed.0).as_secs_f64().max(0.0);
                 ctx.metrics.completion_to_delivery.observe(seconds);
             }
-            ctx.publish(
-                task,
-                EventType::Normal,
-                "Delivered",
-                format!("webhook delivered to `{host}`"),
-            )
-            .await;
         }
         Outcome::Failed => {
             ctx.publish(
@@ -470,35 +439,26 @@ async fn finish(
         }
     }
     if let Some(endpoint) = &resolved.endpoint {
-        let namespace = task.namespace().unwrap_or_default();
         record_endpoint(
             ctx,
             endpoint,
             EndpointEvent::Ended(outcome),
             uid,
             http_status,
-            &namespace,
-        )
-        .await;
+        );
     }
     Ok(Action::await_change())
 }
 
-async fn record_endpoint(
+/// Counts `event` on the endpoint; its status is written by the book's next flush.
+fn record_endpoint(
     ctx: &Context,
     endpoint: &WebhookEndpoint,
     event: EndpointEvent,
     uid: &str,
     http_status: Option<u16>,
-    namespace: &str,
 ) {
-    if let Err(e) = ctx
-        .endpoint_book
-        .record(endpoint, event, uid, http_status, ctx.secret(namespace))
-        .await
-    {
-        tracing::warn!(endpoint = %endpoint.name_any(), error = %e, "could not update the WebhookEndpoint status");
-    }
+    ctx.endpoint_book.record(endpoint, event, uid, http_status);
 }
 
 fn namespace_endpoints(ctx: &Context, namespace: &str) -> Vec<Arc<WebhookEndpoint>> {
@@ -564,7 +524,7 @@ async fn build_event(
     })
 }
 
-/// Persists each attempt in `status.delivery` before it is sent and after it ends.
+/// Persists each attempt in `status.delivery` once it ended, with what follows from it.
 struct StatusSink<'a> {
     ctx: &'a Context,
     api: &'a Api<AnalysisTask>,
@@ -577,13 +537,7 @@ struct StatusSink<'a> {
 impl StatusSink<'_> {
     async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
-            // NB: refused at connect time (SSRF guard) after its `in_progress` record was
-            // written; nothing was sent, and `finish` writes the rejection without that record.
-            forget_attempt(
-                &mut self.delivery.lock().expect("poisoned"),
-                attempt.number as i32,
-                self.round,
-            );
+            // NB: a rejection sends nothing and keeps no attempt; `finish` writes it.
             return Ok(());
         };
         let snapshot = {
@@ -615,8 +569,10 @@ impl StatusSink<'_> {
 }
 
 impl AttemptSink for StatusSink<'_> {
-    async fn started(&self, target: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(target.policy(), attempt).await
+    // NB: nothing is written before a send: the event id is fixed by the task, so an attempt
+    // lost in a crash is simply repeated with the same id.
+    async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        Ok(())
     }
     async fn finished(
         &self,

@@ -170,16 +170,8 @@ pub fn record_suspension(
     true
 }
 
-/// Removes attempt `number` of `round` (a rejection, which status does not keep); true if it was there.
-pub fn forget_attempt(delivery: &mut DeliveryStatus, number: i32, round: i32) -> bool {
-    let before = delivery.attempts.len();
-    delivery
-        .attempts
-        .retain(|a| !(a.number == number && a.round.unwrap_or(1) == round));
-    delivery.attempts.len() != before
-}
-
-/// Marks an attempt left `in_progress` by a stopped agent as `interrupted`; true if one was.
+/// Marks an attempt left `in_progress` (by an agent version that recorded attempts before
+/// sending them) as `interrupted`; true if one was.
 pub fn mark_interrupted(delivery: &mut DeliveryStatus) -> bool {
     let round = delivery.round.unwrap_or(1);
     let mut changed = false;
@@ -416,14 +408,6 @@ mod tests {
         let mut rejected = started(1);
         rejected.outcome = AttemptOutcome::Rejected;
         assert!(to_status_attempt(&rejected, 1).is_none());
-        let mut delivery = DeliveryStatus::default();
-        record_attempt(&mut delivery, to_status_attempt(&started(1), 1).unwrap());
-        assert!(
-            forget_attempt(&mut delivery, 1, 1),
-            "the in_progress record goes"
-        );
-        assert!(delivery.attempts.is_empty());
-        assert!(!forget_attempt(&mut delivery, 1, 1));
     }
 
     #[test]
