@@ -281,7 +281,8 @@ async fn serve(args: RunArgs) -> Result<()> {
             }
         }
     };
-    let controller = Controller::new(tasks, watcher::Config::default().fields(FINISHED_TASKS))
+    let task_watch = finished_tasks_watch(&tasks).await?;
+    let controller = Controller::new(tasks, task_watch)
         // NB: a changed endpoint (e.g. resumed) reconciles the tasks it held in its namespace.
         .watches(
             endpoint_changes,
@@ -348,6 +349,22 @@ async fn serve(args: RunArgs) -> Result<()> {
 // NB: served for the `selectableFields` of the AnalysisTask CRD (Kubernetes 1.32+); a task
 // without a status has an empty phase.
 pub const FINISHED_TASKS: &str = "status.phase!=,status.phase!=Pending,status.phase!=Running";
+
+/// The watch of tasks: finished ones only, unless the API server cannot select them by phase
+/// (the CRD lacks `selectableFields`, or Kubernetes is older than 1.32).
+async fn finished_tasks_watch(tasks: &Api<AnalysisTask>) -> Result<watcher::Config> {
+    let probe = kube::api::ListParams::default()
+        .fields(FINISHED_TASKS)
+        .limit(1);
+    match tasks.list_metadata(&probe).await {
+        Ok(_) => Ok(watcher::Config::default().fields(FINISHED_TASKS)),
+        Err(kube::Error::Api(e)) if e.code == 400 => {
+            tracing::warn!(error = %e.message, "the API server cannot select AnalysisTasks by status.phase (apply the chart's CRDs; Kubernetes 1.32+): watching every task");
+            Ok(watcher::Config::default())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
 
 /// The object a watch event adds, changes or removes (none for the markers of a relist).
 fn changed_object<K>(event: &Result<watcher::Event<K>, watcher::Error>) -> Option<&K> {
