@@ -9,6 +9,7 @@
 //! - [`allowlist`]: which destination hosts are allowed;
 //! - [`ssrf`]: the resolver that refuses non-public addresses at connect time;
 //! - [`rate_limit`]: the Redis fixed-window limiter per destination host;
+//! - [`host_limit`]: each destination host's adaptive share of the attempts in flight;
 //! - [`policy`]: the effective policy of one delivery (timeouts, attempts, schedule, secrets);
 //! - [`attempt`]: the recorded history of attempts (mirrors `status.delivery.attempts[]`);
 //! - [`decision`]: the pure "what next" function of a delivery;
@@ -28,6 +29,7 @@ pub mod decision;
 pub mod deliverer;
 pub mod domain;
 pub mod event;
+pub mod host_limit;
 pub mod metrics;
 pub mod policy;
 pub mod rate_limit;

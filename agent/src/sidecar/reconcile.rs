@@ -30,6 +30,9 @@ use tokio::sync::watch;
 /// How often a suspended endpoint is looked at again.
 const SUSPENDED_RECHECK: Duration = Duration::from_secs(15);
 
+/// How soon a delivery whose host has no free share of the send slots is looked at again.
+const HOST_BUSY_RECHECK: Duration = Duration::from_secs(1);
+
 /// Everything a reconcile needs.
 pub struct Context {
     /// Client of the API server.
@@ -270,6 +273,11 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                     .expect("poisoned")
                     .insert(uid.to_owned(), ObjectRef::from_obj(&*task));
                 return Ok(Action::requeue(SUSPENDED_RECHECK));
+            }
+            // NB: requeued, not waiting: a reconcile waiting on a stuck host would hold one of
+            // the controller's slots that other hosts' deliveries need.
+            NextStep::SendNow if !ctx.deliverer.has_room_for(target.destination()) => {
+                return Ok(Action::requeue(HOST_BUSY_RECHECK));
             }
             NextStep::SendNow => {
                 let number = history.last().map_or(1, |a| a.number + 1);
