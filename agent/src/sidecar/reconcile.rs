@@ -152,6 +152,30 @@ impl Context {
     }
 }
 
+/// One task in a reconcile: what every write and report about its delivery needs.
+struct TaskScope<'a> {
+    ctx: &'a Context,
+    api: Api<AnalysisTask>,
+    task: &'a AnalysisTask,
+    uid: &'a str,
+}
+
+impl TaskScope<'_> {
+    /// Applies `delivery` to the task's status and remembers it.
+    async fn persist(&self, delivery: &DeliveryStatus) -> Result<()> {
+        self.ctx
+            .persist(&self.api, self.task, self.uid, delivery)
+            .await
+    }
+}
+
+/// How a delivery ended, as recorded and reported.
+struct Ending {
+    outcome: Outcome,
+    message: String,
+    http_status: Option<u16>,
+}
+
 /// Reconciles one task: records NotRequested, starts or resumes its delivery, or waits.
 pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Action> {
     let phase = task.phase();
@@ -162,67 +186,24 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         return Ok(Action::await_change());
     };
     ctx.held.lock().expect("poisoned").remove(uid);
-    let api: Api<AnalysisTask> = Api::namespaced(ctx.client.clone(), &namespace);
-    let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
+    let scope = TaskScope {
+        ctx: &ctx,
+        api: Api::namespaced(ctx.client.clone(), &namespace),
+        task: &task,
+        uid,
+    };
     let Some(webhook) = &task.spec.webhook else {
-        if recorded.as_ref().map(|d| d.phase) != Some(DeliveryPhase::NotRequested) {
-            let delivery = DeliveryStatus {
-                phase: DeliveryPhase::NotRequested,
-                ..Default::default()
-            };
-            ctx.persist(&api, &task, uid, &delivery).await?;
-            ctx.metrics.delivery_ended("not_requested");
-        }
+        return not_requested(&scope).await;
+    };
+    let Some(delivery) = delivery_to_drive(&scope) else {
         return Ok(Action::await_change());
     };
-    let mut delivery = match ctx.remembered(uid) {
-        Some(delivery) => delivery,
-        None => {
-            let mut delivery = recorded.unwrap_or_else(|| DeliveryStatus {
-                phase: DeliveryPhase::Pending,
-                round: Some(1),
-                ..Default::default()
-            });
-            // NB: only status written by an agent that recorded attempts before sending them.
-            if delivery.phase == DeliveryPhase::Pending && mark_interrupted(&mut delivery) {
-                ctx.metrics.interrupted.inc();
-                tracing::warn!(task = %task.name_any(), task_id = uid, "an attempt was in flight when the agent stopped; recorded as interrupted");
-            }
-            delivery
-        }
-    };
-    if delivery.event_id.is_none() {
-        delivery.event_id = Some(task_event_id(uid));
-    }
-    if delivery.phase.is_terminal() {
-        let request = task.redeliver_request();
-        let wants_round = matches!(
-            delivery.phase,
-            DeliveryPhase::Failed | DeliveryPhase::Rejected
-        ) && request.is_some()
-            && request != delivery.redelivery_request.as_deref();
-        if !wants_round {
-            return Ok(Action::await_change());
-        }
-        delivery.phase = DeliveryPhase::Pending;
-        delivery.round = Some(delivery.round.unwrap_or(1) + 1);
-        delivery.redelivery_request = request.map(str::to_owned);
-        delivery.next_attempt_at = None;
-        delivery.delivered_at = None;
-        delivery.message = Some(format!(
-            "redelivery requested; round {}",
-            delivery.round.unwrap_or(1)
-        ));
-        tracing::info!(task = %task.name_any(), task_id = uid, round = delivery.round, "redelivery requested");
-    }
-
     let event = build_event(&ctx, &task, &namespace, phase, &delivery).await?;
-    let url = crate::deliverer::parse_destination(&webhook.url);
-    let resolved = match &url {
+    let resolved = match crate::deliverer::parse_destination(&webhook.url) {
         Ok(url) => resolve(
             &ctx.defaults,
             &namespace_endpoints(&ctx, &namespace),
-            url,
+            &url,
             webhook.sign_payload,
             ctx.secret(&namespace),
         ),
@@ -231,24 +212,89 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
             endpoint: None,
         },
     };
-    let target = match Delivery::new(event, &webhook.url, resolved.policy.clone()) {
-        Ok(target) => target,
+    match Delivery::new(event, &webhook.url, resolved.policy.clone()) {
+        Ok(target) => drive(&scope, delivery, &target, &resolved).await,
         Err(e) => {
-            return finish(
-                &ctx,
-                &api,
-                &task,
-                uid,
-                delivery,
-                Outcome::Rejected,
-                e.to_string(),
-                None,
-                &resolved,
-            )
-            .await;
+            let ending = Ending {
+                outcome: Outcome::Rejected,
+                message: e.to_string(),
+                http_status: None,
+            };
+            finish(&scope, delivery, ending, &resolved).await
+        }
+    }
+}
+
+/// Records that a task without a webhook has nothing to deliver (once).
+async fn not_requested(scope: &TaskScope<'_>) -> Result<Action> {
+    let recorded = scope.task.delivery_phase();
+    if recorded != Some(DeliveryPhase::NotRequested) {
+        let delivery = DeliveryStatus {
+            phase: DeliveryPhase::NotRequested,
+            ..Default::default()
+        };
+        scope.persist(&delivery).await?;
+        scope.ctx.metrics.delivery_ended("not_requested");
+    }
+    Ok(Action::await_change())
+}
+
+/// The delivery state to drive: the last one written (this process's, else the task's), a new
+/// one, or a new round a redelivery request asks for; `None` when the delivery is over.
+fn delivery_to_drive(scope: &TaskScope<'_>) -> Option<DeliveryStatus> {
+    let (task, uid) = (scope.task, scope.uid);
+    let mut delivery = match scope.ctx.remembered(uid) {
+        Some(delivery) => delivery,
+        None => {
+            let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
+            let mut delivery = recorded.unwrap_or_else(|| DeliveryStatus {
+                phase: DeliveryPhase::Pending,
+                round: Some(1),
+                ..Default::default()
+            });
+            // NB: only status written by an agent that recorded attempts before sending them.
+            if delivery.phase == DeliveryPhase::Pending && mark_interrupted(&mut delivery) {
+                scope.ctx.metrics.interrupted.inc();
+                tracing::warn!(task = %task.name_any(), task_id = uid, "an attempt was in flight when the agent stopped; recorded as interrupted");
+            }
+            delivery
         }
     };
-    let round = delivery.round.unwrap_or(1);
+    if delivery.event_id.is_none() {
+        delivery.event_id = Some(task_event_id(uid));
+    }
+    if !delivery.phase.is_terminal() {
+        return Some(delivery);
+    }
+    let request = task.redeliver_request();
+    let wants_round = matches!(
+        delivery.phase,
+        DeliveryPhase::Failed | DeliveryPhase::Rejected
+    ) && request.is_some()
+        && request != delivery.redelivery_request.as_deref();
+    if !wants_round {
+        return None;
+    }
+    let round = delivery.round.unwrap_or(1) + 1;
+    delivery.phase = DeliveryPhase::Pending;
+    delivery.round = Some(round);
+    delivery.redelivery_request = request.map(str::to_owned);
+    delivery.next_attempt_at = None;
+    delivery.delivered_at = None;
+    delivery.message = Some(format!("redelivery requested; round {round}"));
+    tracing::info!(task = %task.name_any(), task_id = uid, round, "redelivery requested");
+    Some(delivery)
+}
+
+/// Drives `delivery` of `target` under `resolved`: attempts due now, then a requeue for the
+/// next one, or the end.
+async fn drive(
+    scope: &TaskScope<'_>,
+    mut delivery: DeliveryStatus,
+    target: &Delivery,
+    resolved: &Resolved,
+) -> Result<Action> {
+    let (ctx, uid) = (scope.ctx, scope.uid);
     loop {
         let history = round_history(&delivery);
         let now = jiff::Timestamp::now();
@@ -259,20 +305,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         );
         match step {
             NextStep::SendNow if resolved.suspended() => {
-                let endpoint = resolved
-                    .endpoint
-                    .as_ref()
-                    .map(|e| e.name_any())
-                    .unwrap_or_default();
-                if record_suspension(&mut delivery, &endpoint, now) {
-                    tracing::info!(task = %task.name_any(), task_id = uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
-                    ctx.persist(&api, &task, uid, &delivery).await?;
-                }
-                ctx.held
-                    .lock()
-                    .expect("poisoned")
-                    .insert(uid.to_owned(), ObjectRef::from_obj(&*task));
-                return Ok(Action::requeue(SUSPENDED_RECHECK));
+                return hold(scope, &mut delivery, resolved, now).await;
             }
             // NB: requeued, not waiting: a reconcile waiting on a stuck host would hold one of
             // the controller's slots that other hosts' deliveries need.
@@ -284,44 +317,34 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                 delivery.next_attempt_at = None;
                 delivery.phase = DeliveryPhase::Pending;
                 let sink = StatusSink {
-                    ctx: &ctx,
-                    api: &api,
-                    task: &task,
-                    uid,
-                    round,
+                    scope,
+                    round: delivery.round.unwrap_or(1),
                     delivery: Mutex::new(delivery.clone()),
                 };
                 ctx.metrics.in_flight.inc();
                 let result = tokio::select! {
-                    result = ctx.deliverer.attempt(&target, number, &sink) => Some(result),
+                    result = ctx.deliverer.attempt(target, number, &sink) => Some(result),
                     () = ctx.cut_off() => None,
                 };
                 ctx.metrics.in_flight.dec();
                 delivery = sink.delivery.into_inner().expect("poisoned");
                 let Some(result) = result else {
-                    return cut_short(&ctx, &task, uid);
+                    return cut_short(ctx, scope.task, uid);
                 };
                 let attempt = result?;
                 match attempt.outcome {
                     AttemptOutcome::Rejected => {
-                        let reason = attempt.error.clone().unwrap_or_default();
-                        return finish(
-                            &ctx,
-                            &api,
-                            &task,
-                            uid,
-                            delivery,
-                            Outcome::Rejected,
-                            reason,
-                            None,
-                            &resolved,
-                        )
-                        .await;
+                        let ending = Ending {
+                            outcome: Outcome::Rejected,
+                            message: attempt.error.clone().unwrap_or_default(),
+                            http_status: None,
+                        };
+                        return finish(scope, delivery, ending, resolved).await;
                     }
                     // NB: a normal deferral: counted on the endpoint, no Event (nobody must act).
                     AttemptOutcome::RateLimited => {
                         if let Some(endpoint) = &resolved.endpoint {
-                            record_endpoint(&ctx, endpoint, EndpointEvent::RateLimited, uid, None);
+                            record_endpoint(ctx, endpoint, EndpointEvent::RateLimited, uid, None);
                         }
                     }
                     _ => {}
@@ -334,7 +357,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                     || delivery.phase != DeliveryPhase::Pending
                 {
                     settle(&mut delivery, step, &history);
-                    ctx.persist(&api, &task, uid, &delivery).await?;
+                    scope.persist(&delivery).await?;
                 }
                 let wait = at.duration_since(jiff::Timestamp::now());
                 return Ok(Action::requeue(
@@ -351,22 +374,40 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                         .and_then(|a| a.error.clone())
                         .unwrap_or_else(|| "delivery failed".into()),
                 };
-                let http_status = last.and_then(|a| a.http_status);
-                return finish(
-                    &ctx,
-                    &api,
-                    &task,
-                    uid,
-                    delivery,
+                let ending = Ending {
                     outcome,
                     message,
-                    http_status,
-                    &resolved,
-                )
-                .await;
+                    http_status: last.and_then(|a| a.http_status),
+                };
+                return finish(scope, delivery, ending, resolved).await;
             }
         }
     }
+}
+
+/// Holds a delivery the governing endpoint suspends: recorded once, looked at again later.
+async fn hold(
+    scope: &TaskScope<'_>,
+    delivery: &mut DeliveryStatus,
+    resolved: &Resolved,
+    now: jiff::Timestamp,
+) -> Result<Action> {
+    let endpoint = resolved
+        .endpoint
+        .as_ref()
+        .map(|e| e.name_any())
+        .unwrap_or_default();
+    if record_suspension(delivery, &endpoint, now) {
+        tracing::info!(task = %scope.task.name_any(), task_id = scope.uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
+        scope.persist(delivery).await?;
+    }
+    scope
+        .ctx
+        .held
+        .lock()
+        .expect("poisoned")
+        .insert(scope.uid.to_owned(), ObjectRef::from_obj(scope.task));
+    Ok(Action::requeue(SUSPENDED_RECHECK))
 }
 
 /// Leaves an attempt cut by the loss of leadership unrecorded: the next leader repeats it with
@@ -383,27 +424,25 @@ pub fn error_policy(task: Arc<AnalysisTask>, error: &Error, _ctx: Arc<Context>) 
     Action::requeue(Duration::from_secs(5))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Records the end of a delivery (unless its last attempt's write already did), publishes an
+/// Event when a person must act, and counts it on the governing endpoint.
 async fn finish(
-    ctx: &Context,
-    api: &Api<AnalysisTask>,
-    task: &AnalysisTask,
-    uid: &str,
+    scope: &TaskScope<'_>,
     mut delivery: DeliveryStatus,
-    outcome: Outcome,
-    message: String,
-    http_status: Option<u16>,
+    ending: Ending,
     resolved: &Resolved,
 ) -> Result<Action> {
+    let (ctx, task) = (scope.ctx, scope.task);
     let now = jiff::Timestamp::now();
+    let outcome = ending.outcome;
     let phase = outcome.phase();
     // NB: a success is already recorded by the write after its attempt (see `StatusSink`).
     if delivery.phase != phase {
         delivery.phase = phase;
         delivery.next_attempt_at = None;
         delivery.delivered_at = (outcome == Outcome::Succeeded).then_some(Time(now));
-        delivery.message = Some(status::truncate_message(&message));
-        ctx.persist(api, task, uid, &delivery).await?;
+        delivery.message = Some(status::truncate_message(&ending.message));
+        scope.persist(&delivery).await?;
     }
     ctx.metrics.delivery_ended(outcome.as_str());
     let host = task
@@ -413,6 +452,7 @@ async fn finish(
         .and_then(|w| url::Url::parse(&w.url).ok())
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
+    let message = delivery.message.as_deref().unwrap_or_default();
     match outcome {
         Outcome::Succeeded => {
             // NB: no Event on success: Events are for what a person must act on.
@@ -422,38 +462,19 @@ async fn finish(
             }
         }
         Outcome::Failed => {
-            ctx.publish(
-                task,
-                EventType::Warning,
-                "DeliveryFailed",
-                format!(
-                    "webhook to `{host}` failed: {}",
-                    delivery.message.as_deref().unwrap_or_default()
-                ),
-            )
-            .await;
+            let note = format!("webhook to `{host}` failed: {message}");
+            ctx.publish(task, EventType::Warning, "DeliveryFailed", note)
+                .await;
         }
         Outcome::Rejected => {
-            ctx.publish(
-                task,
-                EventType::Warning,
-                "DeliveryRejected",
-                format!(
-                    "webhook to `{host}` refused by policy: {}",
-                    delivery.message.as_deref().unwrap_or_default()
-                ),
-            )
-            .await;
+            let note = format!("webhook to `{host}` refused by policy: {message}");
+            ctx.publish(task, EventType::Warning, "DeliveryRejected", note)
+                .await;
         }
     }
     if let Some(endpoint) = &resolved.endpoint {
-        record_endpoint(
-            ctx,
-            endpoint,
-            EndpointEvent::Ended(outcome),
-            uid,
-            http_status,
-        );
+        let event = EndpointEvent::Ended(outcome);
+        record_endpoint(ctx, endpoint, event, scope.uid, ending.http_status);
     }
     Ok(Action::await_change())
 }
@@ -534,10 +555,7 @@ async fn build_event(
 
 /// Persists each attempt in `status.delivery` once it ended, with what follows from it.
 struct StatusSink<'a> {
-    ctx: &'a Context,
-    api: &'a Api<AnalysisTask>,
-    task: &'a AnalysisTask,
-    uid: &'a str,
+    scope: &'a TaskScope<'a>,
     round: i32,
     delivery: Mutex<DeliveryStatus>,
 }
@@ -569,8 +587,8 @@ impl StatusSink<'_> {
             }
             delivery.clone()
         };
-        self.ctx
-            .persist(self.api, self.task, self.uid, &snapshot)
+        self.scope
+            .persist(&snapshot)
             .await
             .map_err(|e| Box::new(e) as SinkError)
     }
