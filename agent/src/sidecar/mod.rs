@@ -10,6 +10,8 @@
 //! shutdown signal come from `guardrails-runtime`.
 
 pub mod endpoint_status;
+#[cfg(test)]
+mod fixtures;
 pub mod metrics;
 pub mod policy;
 pub mod reconcile;

@@ -608,3 +608,84 @@ impl AttemptSink for StatusSink<'_> {
         self.record(target.policy(), attempt).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{context, finished_task, mock_api, receiver};
+    use super::*;
+    use http::Method;
+
+    const STATUS_PATH: &str = "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t/status";
+
+    async fn reconciled(task: AnalysisTask) -> (Action, super::super::fixtures::Recorded) {
+        let (client, api) = mock_api(&task, Duration::from_millis(300));
+        let action = reconcile(Arc::new(task), context(client)).await.unwrap();
+        (action, api.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_task_still_running_is_left_alone() {
+        let mut task = finished_task(None);
+        task.status.as_mut().unwrap().phase = Some(TaskPhase::Running);
+        let (action, recorded) = reconciled(task).await;
+        assert_eq!(action, Action::await_change());
+        assert!(recorded.writes.is_empty(), "{recorded:?}");
+    }
+
+    #[tokio::test]
+    async fn a_finished_task_without_webhook_gets_one_not_requested_apply() {
+        let (action, recorded) = reconciled(finished_task(None)).await;
+        assert_eq!(action, Action::await_change());
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let (method, path, body) = &recorded.writes[0];
+        assert_eq!((method, path.as_str()), (&Method::PATCH, STATUS_PATH));
+        assert_eq!(body["status"]["delivery"]["phase"], "NotRequested");
+        assert!(recorded.event_reasons.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_first_try_delivery_is_one_status_apply_and_no_event() {
+        let (url, received) = receiver(204).await;
+        let (action, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(action, Action::await_change());
+        assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            recorded.writes.len(),
+            1,
+            "nothing before the attempt: {recorded:?}"
+        );
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Succeeded");
+        assert_eq!(delivery["eventId"], task_event_id("0b6a2f1e-uid"));
+        assert_eq!(delivery["attempts"][0]["outcome"], "succeeded");
+        assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1);
+        assert!(recorded.event_reasons.is_empty(), "{recorded:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_delivery_is_one_status_apply_and_one_warning_event() {
+        let (url, _) = receiver(400).await;
+        let (_, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Failed");
+        assert_eq!(delivery["attempts"][0]["httpStatus"], 400);
+        assert_eq!(recorded.event_reasons, ["DeliveryFailed"]);
+    }
+
+    #[tokio::test]
+    async fn a_retryable_failure_is_one_apply_carrying_the_next_attempt() {
+        let (url, _) = receiver(503).await;
+        let (action, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Pending");
+        assert!(delivery["nextAttemptAt"].is_string(), "{delivery}");
+        assert!(recorded.event_reasons.is_empty(), "a retry is no Event");
+        assert_ne!(
+            action,
+            Action::await_change(),
+            "requeued for the next attempt"
+        );
+    }
+}
