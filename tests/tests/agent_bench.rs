@@ -171,17 +171,7 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
     })
     .await
     .unwrap();
-    let mut latencies: Vec<Duration> = receiver
-        .requests()
-        .iter()
-        .map(|r| {
-            let id = r.json().unwrap()["task"]["id"].as_str().unwrap().to_owned();
-            r.received_at
-                .duration_since(finished[&id])
-                .unwrap_or_default()
-        })
-        .collect();
-    latencies.sort();
+    let latencies = receipt_latencies(&receiver, &finished);
     let drained = start.elapsed();
     let agent_cpu = cpu_time(&pid.to_string()) - agent_cpu_before;
     let test_cpu = cpu_time("self") - test_cpu_before;
@@ -393,6 +383,15 @@ async fn paced_healthy(
     )
     .await
     .unwrap();
+    receipt_latencies(receiver, &finished)
+}
+
+/// For each request of a task in `finished` (uid → when its finishing write returned), the time
+/// from that write to the request's arrival; sorted.
+fn receipt_latencies(
+    receiver: &WebhookReceiver,
+    finished: &HashMap<String, SystemTime>,
+) -> Vec<Duration> {
     let mut latencies: Vec<Duration> = receiver
         .requests()
         .iter()
