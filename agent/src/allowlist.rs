@@ -1,37 +1,28 @@
 //! The destination allowlist: which hosts webhooks may be sent to.
 
-use crate::{Error, Result};
-use std::net::IpAddr;
-use url::{Host, Url};
-
-/// One allowed host: a domain (itself and its subdomains) or one IP address.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Entry {
-    Domain(String),
-    Ip(IpAddr),
-}
+use crate::Result;
+use crate::domain::DomainPattern;
+use url::Url;
 
 /// Hosts deliveries may go to; an empty list allows every host (the original default).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowList {
-    entries: Vec<Entry>,
+    entries: Vec<DomainPattern>,
 }
 
 impl AllowList {
-    /// Builds an allowlist from host names or IP addresses; blank entries are skipped.
+    /// Builds an allowlist from domain patterns (see [`DomainPattern`]); blank entries are skipped.
     pub fn new<I, S>(entries: I) -> Result<Self>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut parsed = Vec::new();
-        for entry in entries {
-            let entry = entry.as_ref().trim();
-            if !entry.is_empty() {
-                parsed.push(parse_entry(entry)?);
-            }
-        }
-        Ok(Self { entries: parsed })
+        let entries = entries
+            .into_iter()
+            .filter(|entry| !entry.as_ref().trim().is_empty())
+            .map(|entry| entry.as_ref().parse())
+            .collect::<Result<_>>()?;
+        Ok(Self { entries })
     }
 
     /// Builds an allowlist from a comma-separated list such as `ALLOWED_WEBHOOK_DOMAINS`.
@@ -59,55 +50,12 @@ impl AllowList {
 
     /// Whether a webhook may be sent to `url`'s host.
     pub fn allows(&self, url: &Url) -> bool {
-        if self.allows_all() {
-            return true;
-        }
-        match url.host() {
-            Some(Host::Domain(domain)) => {
-                let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-                self.entries.iter().any(|entry| match entry {
-                    Entry::Domain(allowed) => {
-                        domain == *allowed
-                            || domain
-                                .strip_suffix(allowed.as_str())
-                                .is_some_and(|prefix| prefix.ends_with('.'))
-                    }
-                    Entry::Ip(_) => false,
-                })
-            }
-            Some(Host::Ipv4(ip)) => self.allows_ip(IpAddr::V4(ip)),
-            Some(Host::Ipv6(ip)) => self.allows_ip(IpAddr::V6(ip)),
-            None => false,
-        }
+        self.allows_all() || self.specificity(url).is_some()
     }
 
-    fn allows_ip(&self, ip: IpAddr) -> bool {
-        self.entries.contains(&Entry::Ip(ip))
-    }
-}
-
-fn parse_entry(entry: &str) -> Result<Entry> {
-    let invalid = || Error::InvalidAllowlistEntry(entry.to_owned());
-    // `*.partner.io` and `.partner.io` mean what `partner.io` means: the domain and its subdomains.
-    let name = entry.trim_start_matches("*.").trim_start_matches('.');
-    if let Ok(ip) = name
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
-        return Ok(Entry::Ip(ip));
-    }
-    // The URL parser applies the same normalisation as for destinations: case, IDNA to punycode.
-    match Host::parse(name).map_err(|_| invalid())? {
-        Host::Domain(domain) => {
-            let domain = domain.trim_end_matches('.');
-            if domain.is_empty() || domain.contains(['/', '@', ':', '*']) {
-                return Err(invalid());
-            }
-            Ok(Entry::Domain(domain.to_owned()))
-        }
-        Host::Ipv4(ip) => Ok(Entry::Ip(IpAddr::V4(ip))),
-        Host::Ipv6(ip) => Ok(Entry::Ip(IpAddr::V6(ip))),
+    /// How specifically the best entry covers `url`'s host (see [`DomainPattern::specificity`]).
+    pub fn specificity(&self, url: &Url) -> Option<usize> {
+        self.entries.iter().filter_map(|e| e.specificity(url)).max()
     }
 }
 
@@ -139,6 +87,7 @@ mod tests {
     fn case_and_trailing_dots_are_ignored() {
         assert!(allows("Partner.IO.", "https://API.partner.io./hook"));
         assert!(allows("*.partner.io", "https://api.partner.io/hook"));
+        assert!(!allows("*.partner.io", "https://partner.io/hook"));
     }
 
     #[test]

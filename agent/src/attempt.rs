@@ -1,63 +1,11 @@
 //! The history of a delivery: one record per attempt, as kept in `status.delivery.attempts[]`.
+//!
+//! The outcome names are the contract's ([`guardrails_crds::delivery`]); this record is the
+//! engine's form of an attempt (unsigned numbers, and the receiver's `Retry-After`).
 
+pub use guardrails_crds::delivery::{AttemptOutcome, Outcome};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fmt;
-
-/// What happened in one attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AttemptOutcome {
-    /// Recorded before sending; the attempt has not ended yet.
-    InProgress,
-    /// The receiver answered 2xx.
-    Succeeded,
-    /// The receiver answered with another status (see `http_status`).
-    HttpError,
-    /// No response within the timeout.
-    Timeout,
-    /// The connection could not be made or broke.
-    ConnectionError,
-    /// The agent stopped while the attempt was in flight; the receiver may have seen it.
-    Interrupted,
-    /// Policy forbids the destination (allowlist or non-public address); nothing was sent.
-    Rejected,
-    /// Deferred to the next rate-limit window; nothing was sent.
-    RateLimited,
-    /// Held because the governing WebhookEndpoint is suspended; nothing was sent.
-    Suspended,
-}
-
-impl AttemptOutcome {
-    /// Whether bytes may have reached the receiver (counts against `maxAttempts`).
-    pub fn is_send(self) -> bool {
-        !matches!(
-            self,
-            AttemptOutcome::Rejected | AttemptOutcome::RateLimited | AttemptOutcome::Suspended
-        )
-    }
-
-    /// The snake_case name, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttemptOutcome::InProgress => "in_progress",
-            AttemptOutcome::Succeeded => "succeeded",
-            AttemptOutcome::HttpError => "http_error",
-            AttemptOutcome::Timeout => "timeout",
-            AttemptOutcome::ConnectionError => "connection_error",
-            AttemptOutcome::Interrupted => "interrupted",
-            AttemptOutcome::Rejected => "rejected",
-            AttemptOutcome::RateLimited => "rate_limited",
-            AttemptOutcome::Suspended => "suspended",
-        }
-    }
-}
-
-impl fmt::Display for AttemptOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One try at delivering an event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -110,35 +58,6 @@ impl DeliveryAttempt {
     }
 }
 
-/// The final outcome of a delivery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The receiver acknowledged the event with 2xx.
-    Succeeded,
-    /// Every allowed attempt failed, or the receiver refused the event.
-    Failed,
-    /// Policy forbids the destination; nothing was sent.
-    Rejected,
-}
-
-impl Outcome {
-    /// The snake_case name, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::Rejected => "rejected",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,13 +78,5 @@ mod tests {
             serde_json::from_value::<DeliveryAttempt>(json).unwrap(),
             attempt
         );
-    }
-
-    #[test]
-    fn rejected_and_rate_limited_attempts_sent_nothing() {
-        assert!(!AttemptOutcome::Rejected.is_send());
-        assert!(!AttemptOutcome::RateLimited.is_send());
-        assert!(!AttemptOutcome::Suspended.is_send());
-        assert!(AttemptOutcome::Timeout.is_send());
     }
 }

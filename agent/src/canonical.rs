@@ -1,9 +1,16 @@
-//! Canonical JSON: the bytes Python's `json.dumps(obj, sort_keys=True, separators=(',', ':'))` writes.
+//! Canonical JSON: keys sorted, no whitespace, non-ASCII escaped, integral numbers as integers.
+//!
+//! The bytes are a fixed point of the two re-serialisations receivers of the original service
+//! verify with: Python's `json.dumps(json.loads(body), sort_keys=True, separators=(',', ':'))` and
+//! JavaScript's `JSON.stringify(JSON.parse(body))` (the latter for ASCII strings: JavaScript does
+//! not escape other characters). Floats are written as Python's `repr` writes them, except that
+//! an integral float below 10^21 is written as an integer (`0.0` → `0`), as JavaScript does and as
+//! Python does once the integer is parsed back.
 
 use serde_json::{Number, Value};
 use std::fmt::Write;
 
-/// Serialises `value` exactly as Python's `json.dumps(value, sort_keys=True, separators=(',', ':'))`.
+/// Serialises `value` as canonical JSON (see the module documentation).
 pub fn to_canonical_json(value: &Value) -> String {
     let mut out = String::new();
     write_value(&mut out, value);
@@ -78,7 +85,8 @@ fn write_number(out: &mut String, n: &Number) {
     }
 }
 
-/// Writes `f` as Python's `repr(float)`: shortest round-trip digits, exponent outside [1e-4, 1e16).
+/// Writes `f` as Python's `repr(float)` (shortest round-trip digits, exponent outside
+/// [1e-4, 1e16)), but an integral `f` below 1e21 as an integer, as JavaScript writes it.
 fn write_float(out: &mut String, f: f64) {
     let Some(number) = Number::from_f64(f) else {
         out.push_str(if f.is_nan() {
@@ -112,6 +120,16 @@ fn write_float(out: &mut String, f: f64) {
             int_part.len() as i32 + exponent - leading_zeros as i32,
         )
     };
+    let integral = decpt >= digits.len() as i32 && decpt <= 21;
+    if integral {
+        // NB: `-0.0` is `0` for JavaScript and, parsed as the integer `-0`, for Python.
+        if digits != "0" {
+            out.push_str(sign);
+        }
+        out.push_str(digits);
+        out.extend(std::iter::repeat_n('0', decpt as usize - digits.len()));
+        return;
+    }
     out.push_str(sign);
     if !(-4 < decpt && decpt <= 16) {
         let (first, rest) = digits.split_at(1);
@@ -133,15 +151,9 @@ fn write_float(out: &mut String, f: f64) {
         out.push_str(digits);
     } else {
         let decpt = decpt as usize;
-        if digits.len() <= decpt {
-            out.push_str(digits);
-            out.extend(std::iter::repeat_n('0', decpt - digits.len()));
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..decpt]);
-            out.push('.');
-            out.push_str(&digits[decpt..]);
-        }
+        out.push_str(&digits[..decpt]);
+        out.push('.');
+        out.push_str(&digits[decpt..]);
     }
 }
 
@@ -173,23 +185,31 @@ mod tests {
     }
 
     #[test]
-    fn floats_follow_python_repr() {
+    fn fractional_floats_follow_python_repr() {
         assert_eq!(float(0.1), "0.1");
-        assert_eq!(float(1.0), "1.0");
-        assert_eq!(float(-0.0), "-0.0");
         assert_eq!(float(1e-5), "1e-05");
         assert_eq!(float(1e-4), "0.0001");
-        assert_eq!(float(1e16), "1e+16");
-        assert_eq!(float(1e15), "1000000000000000.0");
         assert_eq!(float(1.5e300), "1.5e+300");
         assert_eq!(float(123.456), "123.456");
         assert_eq!(float(0.8734), "0.8734");
         assert_eq!(float(-2.5e-7), "-2.5e-07");
-        assert_eq!(float(0.0), "0.0");
-        assert_eq!(float(100.0), "100.0");
-        assert_eq!(float(1.2345678901234568e20), "1.2345678901234568e+20");
         // A tie between two shortest forms: Python picks the even digit.
         assert_eq!(float(-710885818870564.2), "-710885818870564.2");
+    }
+
+    #[test]
+    fn integral_floats_are_written_as_javascript_writes_them() {
+        assert_eq!(float(0.0), "0");
+        assert_eq!(float(-0.0), "0");
+        assert_eq!(float(1.0), "1");
+        assert_eq!(float(100.0), "100");
+        assert_eq!(float(-3.0), "-3");
+        assert_eq!(float(1e15), "1000000000000000");
+        assert_eq!(float(1e16), "10000000000000000");
+        assert_eq!(float(1.2345678901234568e20), "123456789012345680000");
+        // From 1e21 on, JavaScript and Python's repr both use an exponent.
+        assert_eq!(float(1e21), "1e+21");
+        assert_eq!(float(1.5e300), "1.5e+300");
     }
 
     #[test]

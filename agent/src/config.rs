@@ -1,4 +1,4 @@
-//! The agent's configuration from flags and the environment (DESIGN §6).
+//! The agent's configuration from flags and the environment (docs/configuration.md).
 
 use crate::Result;
 use crate::allowlist::AllowList;

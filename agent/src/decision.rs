@@ -84,6 +84,7 @@ fn retry_delay(policy: &Policy, sends: u32, last: &DeliveryAttempt) -> Option<Du
     } else {
         *policy.retry_schedule.get((sends - max_attempts) as usize)?
     };
+    let delay = policy.jittered(delay, sends);
     let retry_after = last
         .retry_after_seconds
         .map(|s| Duration::from_secs(s).min(policy.retry_after_cap));
@@ -98,6 +99,14 @@ fn add(at: Timestamp, delay: Duration) -> Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default policy without jitter, so schedules are exact.
+    fn policy() -> Policy {
+        Policy {
+            retry_jitter: 0.0,
+            ..Policy::default()
+        }
+    }
 
     fn t0() -> Timestamp {
         "2026-03-01T12:00:00Z".parse().unwrap()
@@ -126,21 +135,21 @@ mod tests {
 
     #[test]
     fn a_new_delivery_sends_now() {
-        assert_eq!(next_step(&Policy::default(), &[], t0()), NextStep::SendNow);
+        assert_eq!(next_step(&policy(), &[], t0()), NextStep::SendNow);
     }
 
     #[test]
     fn a_2xx_finishes_the_delivery() {
         let attempts = [attempt(1, 0, AttemptOutcome::Succeeded, Some(200))];
         assert_eq!(
-            next_step(&Policy::default(), &attempts, t0()),
+            next_step(&policy(), &attempts, t0()),
             NextStep::Finish(Outcome::Succeeded)
         );
     }
 
     #[test]
     fn server_errors_back_off_one_then_two_seconds() {
-        let policy = Policy::default();
+        let policy = policy();
         assert_eq!(
             next_step(&policy, &[server_error(1, 0)], secs(0)),
             NextStep::WaitUntil(secs(1))
@@ -160,7 +169,7 @@ mod tests {
     fn the_third_failure_ends_the_default_policy() {
         let three = [server_error(1, 0), server_error(2, 1), server_error(3, 3)];
         assert_eq!(
-            next_step(&Policy::default(), &three, secs(10)),
+            next_step(&policy(), &three, secs(10)),
             NextStep::Finish(Outcome::Failed)
         );
     }
@@ -170,7 +179,7 @@ mod tests {
         for status in [400, 401, 404, 302] {
             let attempts = [attempt(1, 0, AttemptOutcome::HttpError, Some(status))];
             assert_eq!(
-                next_step(&Policy::default(), &attempts, t0()),
+                next_step(&policy(), &attempts, t0()),
                 NextStep::Finish(Outcome::Failed),
                 "{status}"
             );
@@ -185,7 +194,7 @@ mod tests {
             attempt(1, 0, AttemptOutcome::HttpError, Some(408)),
         ] {
             assert_eq!(
-                next_step(&Policy::default(), &[last], t0()),
+                next_step(&policy(), &[last], t0()),
                 NextStep::WaitUntil(secs(1))
             );
         }
@@ -196,12 +205,12 @@ mod tests {
         let mut limited = attempt(1, 0, AttemptOutcome::HttpError, Some(429));
         limited.retry_after_seconds = Some(7);
         assert_eq!(
-            next_step(&Policy::default(), &[limited.clone()], t0()),
+            next_step(&policy(), &[limited.clone()], t0()),
             NextStep::WaitUntil(secs(7))
         );
         limited.retry_after_seconds = Some(86_400);
         assert_eq!(
-            next_step(&Policy::default(), &[limited], t0()),
+            next_step(&policy(), &[limited], t0()),
             NextStep::WaitUntil(secs(60))
         );
     }
@@ -210,7 +219,7 @@ mod tests {
     fn the_long_term_schedule_follows_the_fast_attempts() {
         let policy = Policy {
             retry_schedule: vec![Duration::from_secs(300), Duration::from_secs(1800)],
-            ..Policy::default()
+            ..policy()
         };
         let mut attempts = vec![server_error(1, 0), server_error(2, 1), server_error(3, 3)];
         assert_eq!(
@@ -233,7 +242,7 @@ mod tests {
     fn rate_limited_attempts_wait_for_the_next_minute_and_do_not_count() {
         let policy = Policy {
             max_attempts: 1,
-            ..Policy::default()
+            ..policy()
         };
         let deferred = [attempt(1, 42, AttemptOutcome::RateLimited, None)];
         assert_eq!(
@@ -248,7 +257,7 @@ mod tests {
         let mut interrupted = DeliveryAttempt::new(1, t0());
         interrupted.outcome = AttemptOutcome::Interrupted;
         assert_eq!(
-            next_step(&Policy::default(), &[interrupted], t0()),
+            next_step(&policy(), &[interrupted], t0()),
             NextStep::WaitUntil(secs(6))
         );
     }
@@ -258,10 +267,7 @@ mod tests {
         let mut held = DeliveryAttempt::new(1, t0());
         held.outcome = AttemptOutcome::Suspended;
         held.duration_ms = Some(0);
-        assert_eq!(
-            next_step(&Policy::default(), &[held], secs(30)),
-            NextStep::SendNow
-        );
+        assert_eq!(next_step(&policy(), &[held], secs(30)), NextStep::SendNow);
     }
 
     #[test]
@@ -271,7 +277,7 @@ mod tests {
         held.duration_ms = Some(0);
         let attempts = [server_error(1, 0), held];
         assert_eq!(
-            next_step(&Policy::default(), &attempts, secs(0)),
+            next_step(&policy(), &attempts, secs(0)),
             NextStep::WaitUntil(secs(1))
         );
         let three = [
@@ -281,7 +287,7 @@ mod tests {
             attempts[1].clone(),
         ];
         assert_eq!(
-            next_step(&Policy::default(), &three, secs(10)),
+            next_step(&policy(), &three, secs(10)),
             NextStep::Finish(Outcome::Failed),
             "a hold never grants an extra attempt"
         );
@@ -314,10 +320,27 @@ mod tests {
     }
 
     #[test]
+    fn retries_wait_up_to_a_fifth_longer_the_same_each_time() {
+        let jittered = Policy::default().with_jitter_key("event-1");
+        let attempts = [server_error(1, 0)];
+        let NextStep::WaitUntil(due) = next_step(&jittered, &attempts, t0()) else {
+            panic!("a retry is scheduled");
+        };
+        assert!(
+            due >= secs(1) && due <= t0() + SignedDuration::from_millis(1200),
+            "{due}"
+        );
+        assert_eq!(
+            next_step(&jittered, &attempts, secs(0)),
+            NextStep::WaitUntil(due)
+        );
+    }
+
+    #[test]
     fn rejection_is_final() {
         let attempts = [attempt(1, 0, AttemptOutcome::Rejected, None)];
         assert_eq!(
-            next_step(&Policy::default(), &attempts, t0()),
+            next_step(&policy(), &attempts, t0()),
             NextStep::Finish(Outcome::Rejected)
         );
     }

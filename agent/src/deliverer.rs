@@ -4,6 +4,7 @@ use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::clock::{Clock, SystemClock};
 use crate::decision::{NextStep, next_step};
 use crate::event::Event;
+use crate::host_limit::HostLimits;
 use crate::metrics::{Metrics, OutcomeLabels};
 use crate::policy::Policy;
 use crate::rate_limit::{RateDecision, RateLimiter};
@@ -58,14 +59,17 @@ pub struct Delivery {
     event: Event,
     url: Url,
     host: String,
+    destination: String,
     // NB: computed once, so every attempt sends the same bytes.
     body: Arc<[u8]>,
     policy: Policy,
 }
 
 impl Delivery {
-    /// A delivery of `event` to `url` (http or https) under `policy`.
+    /// A delivery of `event` to `url` (http or https) under `policy`, its retry jitter picked by
+    /// the event id.
     pub fn new(event: Event, url: &str, policy: Policy) -> Result<Self> {
+        let policy = policy.with_jitter_key(event.id());
         let url = parse_destination(url)?;
         let host = url
             .host_str()
@@ -73,10 +77,12 @@ impl Delivery {
             .trim_end_matches('.')
             .to_ascii_lowercase();
         let body = event.body().into();
+        let destination = format!("{host}:{}", url.port_or_known_default().unwrap_or_default());
         Ok(Self {
             event,
             url,
             host,
+            destination,
             body,
             policy,
         })
@@ -95,6 +101,11 @@ impl Delivery {
     /// The destination host name, as rate-limited and shown in messages.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The destination server, `host:port`: what gets a share of the send slots.
+    pub fn destination(&self) -> &str {
+        &self.destination
     }
 
     /// The effective policy.
@@ -139,6 +150,8 @@ pub struct Deliverer {
     rate_limiter: Option<RateLimiter>,
     clock: Arc<dyn Clock>,
     in_flight: Semaphore,
+    // NB: a share per destination host within `in_flight`, so one stuck host cannot hold them all.
+    hosts: HostLimits,
     metrics: Metrics,
 }
 
@@ -159,6 +172,7 @@ impl Deliverer {
             rate_limiter: None,
             clock: Arc::new(SystemClock),
             in_flight: Semaphore::new(64),
+            hosts: HostLimits::new(64),
             metrics: Metrics::default(),
         })
     }
@@ -176,10 +190,18 @@ impl Deliverer {
         self
     }
 
-    /// The same deliverer with at most `limit` sends in flight at once.
+    /// The same deliverer with at most `limit` sends in flight at once (each destination host
+    /// an adaptive share of them, see [`crate::host_limit`]).
     pub fn with_max_in_flight(mut self, limit: usize) -> Self {
         self.in_flight = Semaphore::new(limit.max(1));
+        self.hosts = HostLimits::new(limit);
         self
+    }
+
+    /// Whether an attempt to `destination` (`host:port`) could be sent now without waiting for
+    /// its share of the send slots.
+    pub fn has_room_for(&self, destination: &str) -> bool {
+        self.hosts.has_room(destination)
     }
 
     /// The deliverer's counters.
@@ -219,11 +241,6 @@ impl Deliverer {
         number: u32,
         sink: &impl AttemptSink,
     ) -> Result<DeliveryAttempt> {
-        let _permit = self
-            .in_flight
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
         let now = self.clock.now();
         let mut attempt = DeliveryAttempt::new(number, now);
         if let Some(refusal) = self.refusal(delivery) {
@@ -260,6 +277,13 @@ impl Deliverer {
             secrets,
             now,
         );
+        // NB: the host's share first, so attempts waiting on a stuck host hold no global slot.
+        let host_slot = self.hosts.acquire(&delivery.destination).await;
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         sink.started(delivery, &attempt)
             .await
             .map_err(Error::Sink)?;
@@ -313,6 +337,7 @@ impl Deliverer {
                 }
             },
         }
+        host_slot.finish(attempt.outcome);
         self.finish(delivery, attempt, started, sink).await
     }
 
@@ -457,5 +482,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(delivery.host(), "api.partner.io");
+        assert_eq!(delivery.destination(), "api.partner.io:443");
     }
 }

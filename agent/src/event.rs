@@ -73,6 +73,12 @@ impl Event {
         }
     }
 
+    /// The same event with the id every delivery of task `task_id` carries (see [`task_event_id`]).
+    pub fn with_task_event_id(self) -> Self {
+        let id = task_event_id(&self.task_id);
+        self.with_id(id)
+    }
+
     /// The same event with a given id (e.g. the `eventId` already recorded in status).
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
         self.id = id.into();
@@ -105,7 +111,7 @@ impl Event {
         self.timestamp
     }
 
-    /// The payload of DESIGN §5 as a JSON value.
+    /// The payload (docs/webhooks.md) as a JSON value.
     pub fn payload(&self) -> Value {
         let status = match self.event_type {
             EventType::Completed => "SUCCESS",
@@ -129,6 +135,21 @@ impl Event {
     pub fn body(&self) -> Vec<u8> {
         to_canonical_json(&self.payload()).into_bytes()
     }
+}
+
+/// The event id of task `task_id`: a UUID derived from the task id alone, so every attempt,
+/// round and restart sends the same id without having to record it first.
+pub fn task_event_id(task_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"guardrails.io/webhook-event/")
+        .chain_update(task_id.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 // NB: by hand, so that a logged event never shows the result (it holds PII) or the error text.
@@ -175,6 +196,15 @@ mod tests {
     fn debug_output_hides_the_result() {
         let event = Event::completed("uid-3", json!({"value": "jane@example.com"}));
         assert!(!format!("{event:?}").contains("jane@example.com"));
+    }
+
+    #[test]
+    fn a_tasks_event_id_is_a_uuid_fixed_by_the_task_id() {
+        let first = Event::failed("uid-9", "e").with_task_event_id();
+        let again = Event::completed("uid-9", json!({})).with_task_event_id();
+        assert_eq!(first.id(), again.id());
+        assert_ne!(first.id(), task_event_id("uid-10"));
+        assert!(uuid::Uuid::parse_str(first.id()).is_ok(), "{}", first.id());
     }
 
     #[test]

@@ -5,16 +5,18 @@
 //! - [`event`]: the `task.completed` / `task.failed` payloads and their body bytes;
 //! - [`canonical`]: JSON bytes identical to Python's `json.dumps(sort_keys=True, separators=(',', ':'))`;
 //! - [`signing`]: the `X-Guardrails-Signature` and Standard Webhooks headers, and [`signing::Verifier`] for receivers;
+//! - [`domain`]: domain patterns (`partner.io`, `*.partner.io`, an IP), shared by allowlist and endpoints;
 //! - [`allowlist`]: which destination hosts are allowed;
 //! - [`ssrf`]: the resolver that refuses non-public addresses at connect time;
 //! - [`rate_limit`]: the Redis fixed-window limiter per destination host;
+//! - [`host_limit`]: each destination host's adaptive share of the attempts in flight;
 //! - [`policy`]: the effective policy of one delivery (timeouts, attempts, schedule, secrets);
 //! - [`attempt`]: the recorded history of attempts (mirrors `status.delivery.attempts[]`);
 //! - [`decision`]: the pure "what next" function of a delivery;
 //! - [`deliverer`]: the I/O edge that sends attempts and reports them to an [`deliverer::AttemptSink`];
 //! - [`clock`]: wall time, injectable for tests;
 //! - [`metrics`]: Prometheus counters of attempts and of rate-limiter failures;
-//! - [`config`]: the environment configuration of DESIGN §6;
+//! - [`config`]: the environment configuration (docs/configuration.md);
 //! - [`send`]: the `guardrails-agent send` command;
 //! - [`sidecar`]: the `guardrails-agent run` sidecar (the only Kubernetes-aware module).
 
@@ -25,7 +27,9 @@ pub mod clock;
 pub mod config;
 pub mod decision;
 pub mod deliverer;
+pub mod domain;
 pub mod event;
+pub mod host_limit;
 pub mod metrics;
 pub mod policy;
 pub mod rate_limit;
@@ -40,6 +44,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use decision::{NextStep, next_step, not_before};
 pub use deliverer::{AttemptSink, Deliverer, Delivery, DeliveryReport};
+pub use domain::DomainPattern;
 pub use event::{Event, EventType};
 pub use policy::{Policy, SigningSecret};
 pub use rate_limit::RateLimiter;
@@ -52,9 +57,12 @@ pub enum Error {
     /// A destination URL that cannot be delivered to.
     #[error("invalid webhook URL: {0}")]
     InvalidUrl(String),
-    /// An allowlist entry that is not a bare host name or IP address.
-    #[error("invalid allowlist entry `{0}`: expected a bare host name such as `partner.io`")]
-    InvalidAllowlistEntry(String),
+    /// A domain pattern (allowlist entry or WebhookEndpoint domain) that cannot be used.
+    #[error(
+        "invalid domain `{0}`: expected a host such as `partner.io`, a wildcard such as \
+         `*.partner.io`, or an IP address"
+    )]
+    InvalidDomain(String),
     /// A CIDR of `WEBHOOK_ALLOWED_CIDRS` that does not parse.
     #[error("invalid CIDR `{0}` in the allowed CIDRs: expected a network such as `10.1.0.0/16`")]
     InvalidCidr(String),
@@ -104,7 +112,7 @@ impl Error {
     pub fn metric_label(&self) -> &'static str {
         match self {
             Error::InvalidUrl(_) => "invalid_url",
-            Error::InvalidAllowlistEntry(_) => "invalid_allowlist_entry",
+            Error::InvalidDomain(_) => "invalid_domain",
             Error::InvalidCidr(_) => "invalid_cidr",
             Error::InvalidSecret(_) => "invalid_secret",
             Error::InvalidConfig(_) => "invalid_config",

@@ -77,6 +77,11 @@ pub struct Policy {
     pub retry_schedule: Vec<Duration>,
     /// The longest wait a receiver's `Retry-After` can impose.
     pub retry_after_cap: Duration,
+    /// How much longer than scheduled a retry may wait, as a fraction of its delay (0.2: up to
+    /// 20 % longer), so deliveries that failed together do not retry together.
+    pub retry_jitter: f64,
+    /// Picks the jitter of each retry; the same seed and attempt always give the same delay.
+    pub jitter_seed: u64,
 }
 
 impl Default for Policy {
@@ -90,15 +95,45 @@ impl Default for Policy {
             max_attempts: 3,
             retry_schedule: Vec::new(),
             retry_after_cap: Duration::from_secs(60),
+            retry_jitter: DEFAULT_RETRY_JITTER,
+            jitter_seed: 0,
         }
     }
 }
+
+/// The default [`Policy::retry_jitter`]: retries wait up to 20 % longer than scheduled.
+pub const DEFAULT_RETRY_JITTER: f64 = 0.2;
 
 impl Policy {
     /// The wait after fast attempt `sends` (1-based): 1 s, 2 s, 4 s, …
     pub fn backoff(&self, sends: u32) -> Duration {
         Duration::from_secs(1u64 << sends.saturating_sub(1).min(20))
     }
+
+    /// `delay` lengthened by this policy's jitter for retry number `retry`: between `delay` and
+    /// `delay × (1 + retry_jitter)`, the same every time for the same seed and retry.
+    pub fn jittered(&self, delay: Duration, retry: u32) -> Duration {
+        let fraction = unit_interval(self.jitter_seed ^ u64::from(retry));
+        delay.mul_f64(1.0 + self.retry_jitter.clamp(0.0, 1.0) * fraction)
+    }
+
+    /// The same policy with its jitter picked by `key` (e.g. the event id).
+    pub fn with_jitter_key(mut self, key: &str) -> Self {
+        // NB: FNV-1a, a fixed function, so a restarted process picks the same delays.
+        self.jitter_seed = key.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        self
+    }
+}
+
+/// A number in [0, 1) mixed from `seed` (SplitMix64's finaliser).
+fn unit_interval(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Parses a retry schedule such as `5m,30m,2h,5h,10h` (units `s`, `m`, `h`).
@@ -162,6 +197,41 @@ mod tests {
         let policy = Policy::default();
         let waits: Vec<_> = (1..=4).map(|n| policy.backoff(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8]);
+    }
+
+    #[test]
+    fn jitter_lengthens_a_delay_by_at_most_its_fraction_and_always_alike() {
+        let policy = Policy::default().with_jitter_key("event-1");
+        let delay = Duration::from_secs(10);
+        let waits: Vec<_> = (1..=50)
+            .map(|retry| policy.jittered(delay, retry))
+            .collect();
+        assert!(
+            waits
+                .iter()
+                .all(|w| *w >= delay && *w <= delay.mul_f64(1.2)),
+            "{waits:?}"
+        );
+        assert!(
+            waits.iter().any(|w| *w != waits[0]),
+            "the jitter varies: {waits:?}"
+        );
+        let again = Policy::default().with_jitter_key("event-1");
+        assert_eq!(again.jittered(delay, 7), waits[6]);
+        let other = Policy::default().with_jitter_key("event-2");
+        assert_ne!(other.jittered(delay, 7), waits[6]);
+    }
+
+    #[test]
+    fn no_jitter_keeps_the_schedule() {
+        let policy = Policy {
+            retry_jitter: 0.0,
+            ..Policy::default()
+        };
+        assert_eq!(
+            policy.jittered(Duration::from_secs(3), 1),
+            Duration::from_secs(3)
+        );
     }
 
     #[test]

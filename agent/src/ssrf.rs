@@ -63,7 +63,8 @@ impl NetworkGuard {
     }
 }
 
-/// Resolves with the system resolver, then keeps only permitted addresses.
+/// Resolves with the system resolver (names under `localhost` to loopback, as RFC 6761 lets
+/// applications do), then keeps only permitted addresses.
 struct GuardedResolver {
     guard: NetworkGuard,
 }
@@ -73,15 +74,30 @@ impl Resolve for GuardedResolver {
         let guard = self.guard.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
-            let permitted: Vec<SocketAddr> =
-                resolved.filter(|addr| guard.permits(addr.ip())).collect();
+            let resolved: Vec<SocketAddr> = if is_localhost_name(&host) {
+                vec![
+                    SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                    SocketAddr::from((Ipv6Addr::LOCALHOST, 0)),
+                ]
+            } else {
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect()
+            };
+            let permitted: Vec<SocketAddr> = resolved
+                .into_iter()
+                .filter(|addr| guard.permits(addr.ip()))
+                .collect();
             if permitted.is_empty() {
                 return Err(Box::new(Error::DestinationRefused(host)) as Box<_>);
             }
             Ok(Box::new(permitted.into_iter()) as Addrs)
         })
     }
+}
+
+/// Whether `host` is `localhost` or a name under it, which always means this machine.
+pub fn is_localhost_name(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 /// Whether `ip` is a globally reachable unicast address.
@@ -247,6 +263,27 @@ mod tests {
                 .is_ok(),
             "names go to the resolver"
         );
+    }
+
+    #[test]
+    fn names_under_localhost_are_this_machine() {
+        assert!(is_localhost_name("localhost"));
+        assert!(is_localhost_name("Hook.Partner.LOCALHOST."));
+        assert!(!is_localhost_name("localhost.evil.io"));
+        assert!(!is_localhost_name("notlocalhost"));
+    }
+
+    #[tokio::test]
+    async fn the_resolver_refuses_names_under_localhost_unless_private_is_allowed() {
+        let name = || "hook.partner.localhost".parse::<Name>().unwrap();
+        let refused = NetworkGuard::default().resolver().resolve(name()).await;
+        assert!(refused.is_err());
+        let allowed = NetworkGuard {
+            allow_private: true,
+            ..NetworkGuard::default()
+        };
+        let addrs: Vec<_> = allowed.resolver().resolve(name()).await.unwrap().collect();
+        assert_eq!(addrs[0].ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
 
     #[test]

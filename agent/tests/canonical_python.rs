@@ -1,4 +1,6 @@
-//! Canonical JSON is byte-identical to Python's `json.dumps(sort_keys=True, separators=(',', ':'))`.
+//! Canonical JSON is a fixed point of the receivers' re-serialisations: Python's
+//! `json.dumps(json.loads(body), sort_keys=True, separators=(',', ':'))` and, for the values a
+//! payload holds with ASCII strings, JavaScript's `JSON.stringify(JSON.parse(body))`.
 
 mod fixtures;
 
@@ -11,45 +13,62 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// Python reading one JSON document per line and writing its canonical dump per line.
-const DUMPER: &str = "import json, sys\n\
+const PYTHON_DUMPER: &str = "import json, sys\n\
 for line in sys.stdin:\n    \
     print(json.dumps(json.loads(line), sort_keys=True, separators=(',', ':')), flush=True)\n";
 
-struct Python {
+/// Node reading one JSON document per line and writing `JSON.stringify(JSON.parse(line))`.
+const NODE_DUMPER: &str = "require('readline').createInterface({input: process.stdin})\
+.on('line', (line) => console.log(JSON.stringify(JSON.parse(line))));";
+
+/// A re-serialising process: one JSON document in per line, one out.
+struct Dumper {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
-impl Python {
-    fn start() -> Python {
+impl Dumper {
+    fn python() -> Dumper {
         let python = fixtures::python();
-        let mut child = Command::new(&python)
-            .args(["-c", DUMPER])
-            .env("PYTHONIOENCODING", "utf-8")
+        let mut command = Command::new(&python);
+        command
+            .args(["-c", PYTHON_DUMPER])
+            .env("PYTHONIOENCODING", "utf-8");
+        Dumper::start(command, &format!("`{python}` (set GUARDRAILS_PYTHON)"))
+    }
+
+    fn node() -> Dumper {
+        let mut command = Command::new("node");
+        command.args(["-e", NODE_DUMPER]);
+        Dumper::start(command, "`node`")
+    }
+
+    fn start(mut command: Command, what: &str) -> Dumper {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot run `{python}` (set GUARDRAILS_PYTHON): {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        Python {
+        Dumper {
             child,
             stdin,
             stdout,
         }
     }
 
-    /// Python's canonical dump of `value`, handed over in serde_json's (non-canonical) form.
-    fn dumps(&mut self, value: &Value) -> String {
-        writeln!(self.stdin, "{}", serde_json::to_string(value).unwrap()).unwrap();
-        let mut line = String::new();
-        self.stdout.read_line(&mut line).unwrap();
-        line.trim_end_matches('\n').to_owned()
+    /// The re-serialisation of the document `line`.
+    fn dumps(&mut self, line: &str) -> String {
+        writeln!(self.stdin, "{line}").unwrap();
+        let mut out = String::new();
+        self.stdout.read_line(&mut out).unwrap();
+        out.trim_end_matches('\n').to_owned()
     }
 }
 
-impl Drop for Python {
+impl Drop for Dumper {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -105,30 +124,69 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-#[test]
-fn canonical_json_matches_python_on_generated_values() {
-    let python = RefCell::new(Python::start());
+/// Values as payloads hold them: ASCII keys that are not array indices, ASCII strings, integers
+/// JavaScript represents exactly, and numbers with at most 4 decimals.
+fn payload_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-(1i64 << 53)..(1i64 << 53)).prop_map(Value::from),
+        (-1_000_000i64..1_000_000, 0u32..5)
+            .prop_map(|(n, d)| Value::from(n as f64 / 10f64.powi(d as i32))),
+        "[ -~]{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::vec(("[a-z_]{1,8}", inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn cases() -> u32 {
     // PROPTEST_CASES raises the count for a longer sweep.
-    let cases = std::env::var("PROPTEST_CASES")
+    std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(3000)
+}
+
+#[test]
+fn python_reserialises_canonical_json_to_the_same_bytes() {
+    let python = RefCell::new(Dumper::python());
     let mut runner = TestRunner::new(Config {
-        cases,
+        cases: cases(),
         ..Config::default()
     });
     runner
         .run(&json_value(), |value| {
-            let expected = python.borrow_mut().dumps(&value);
-            prop_assert_eq!(to_canonical_json(&value), expected);
+            let canonical = to_canonical_json(&value);
+            prop_assert_eq!(python.borrow_mut().dumps(&canonical), canonical);
             Ok(())
         })
         .unwrap();
 }
 
 #[test]
-fn canonical_json_matches_python_on_known_hard_cases() {
-    let mut python = Python::start();
+fn javascript_reserialises_canonical_payloads_to_the_same_bytes() {
+    let node = RefCell::new(Dumper::node());
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        ..Config::default()
+    });
+    runner
+        .run(&payload_value(), |value| {
+            let canonical = to_canonical_json(&value);
+            prop_assert_eq!(node.borrow_mut().dumps(&canonical), canonical);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn python_reserialises_known_hard_cases_to_the_same_bytes() {
+    let mut python = Dumper::python();
     let cases = [
         r#"{"z":1,"a":{"y":[1.0,0.1,1e-05,1e+16,1e16,123456789012345680000.0,-0.0,5e-324,1.7976931348623157e308]}}"#,
         r#"["\u0000\u001f\u007f\u0080\u00ff\u2028\ud83d\ude00\"\\\/\b\f\n\r\t"]"#,
@@ -137,7 +195,7 @@ fn canonical_json_matches_python_on_known_hard_cases() {
         r#"[-710885818870564.2,0.30000000000000004,2.5e-324,9007199254740993.0]"#,
     ];
     for case in cases {
-        let value: Value = serde_json::from_str(case).unwrap();
-        assert_eq!(to_canonical_json(&value), python.dumps(&value), "{case}");
+        let canonical = to_canonical_json(&serde_json::from_str(case).unwrap());
+        assert_eq!(python.dumps(&canonical), canonical, "{case}");
     }
 }

@@ -84,7 +84,35 @@ fn tricky_event() -> Event {
     )
 }
 
+/// A result with no PII: every score an integral float, as the analysis writes it.
+fn zero_risk_event() -> Event {
+    Event::completed(
+        "0a1b2c3d-uid",
+        json!({"status": "success",
+            "pii": {"detected": 0, "entities": []},
+            "compliance": {"compliant": true, "violations": 0, "frameworks": ["GDPR", "HIPAA"]},
+            "risk": {"overall_score": 0.0, "overall_level": "low", "recommendations": []}}),
+    )
+}
+
+/// A result with PII: fractional scores and confidences.
+fn high_risk_event() -> Event {
+    Event::completed(
+        "4e5f6a7b-uid",
+        json!({"status": "success",
+            "pii": {"detected": 2, "entities": [
+                {"type": "EMAIL", "value": "jane@example.com", "position": {"start": 10, "end": 26}, "confidence": 0.95},
+                {"type": "US_SSN", "value": "123-45-6789", "position": {"start": 31, "end": 42}, "confidence": 1.0}]},
+            "compliance": {"compliant": false, "violations": 2, "frameworks": ["GDPR", "HIPAA"]},
+            "risk": {"overall_score": 0.8734, "overall_level": "critical", "recommendations": ["Remove the SSN"]}}),
+    )
+}
+
 async fn deliver(url: &str, secrets: &[&str]) -> Outcome {
+    deliver_event(tricky_event(), url, secrets).await
+}
+
+async fn deliver_event(event: Event, url: &str, secrets: &[&str]) -> Outcome {
     let guard = NetworkGuard {
         allow_private: true,
         ..NetworkGuard::default()
@@ -98,7 +126,7 @@ async fn deliver(url: &str, secrets: &[&str]) -> Outcome {
         secrets,
         ..Policy::default()
     };
-    let delivery = Delivery::new(tricky_event(), url, policy).unwrap();
+    let delivery = Delivery::new(event, url, policy).unwrap();
     Deliverer::new(guard)
         .unwrap()
         .deliver(&delivery, Vec::new(), &())
@@ -218,4 +246,36 @@ async fn the_node_receiver_refuses_a_wrong_signature() {
         Outcome::Failed
     );
     assert!(receiver.next_report().await.get("rejected").is_some());
+}
+
+#[tokio::test]
+async fn the_original_node_verifier_reserialising_the_parsed_body_accepts_a_zero_risk_and_a_high_risk_result()
+ {
+    let mut receiver =
+        ExternalReceiver::start("node", "original-receiver.mjs", "original-secret", "").await;
+    for event in [zero_risk_event(), high_risk_event()] {
+        assert_eq!(
+            deliver_event(event, &receiver.url(), &["original-secret"]).await,
+            Outcome::Succeeded
+        );
+        assert_eq!(receiver.next_report().await["verified"], "original-node");
+    }
+}
+
+#[tokio::test]
+async fn the_original_python_verifier_accepts_a_zero_risk_and_a_high_risk_result() {
+    let mut receiver = ExternalReceiver::start(
+        &fixtures::python(),
+        "receiver.py",
+        "original-secret",
+        "reserialised",
+    )
+    .await;
+    for event in [zero_risk_event(), high_risk_event()] {
+        assert_eq!(
+            deliver_event(event, &receiver.url(), &["original-secret"]).await,
+            Outcome::Succeeded
+        );
+        assert_eq!(receiver.next_report().await["verified"], "reserialised");
+    }
 }

@@ -70,7 +70,7 @@ async fn a_limit_of_two_per_minute_sends_two_of_five_now_and_defers_three_withou
         );
     }
 
-    // The window's counter is the DESIGN key, counted once per check.
+    // The window's counter is the documented key (docs/operations.md), counted once per check.
     let client = redis::Client::open(redis.url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let key = window_key("127.0.0.1", start);

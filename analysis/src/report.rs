@@ -1,4 +1,4 @@
-//! The analysis result: exactly the `result` object of the product contract (DESIGN §5).
+//! The analysis result: exactly the `result` object of the product contract (docs/webhooks.md).
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Flags and environment of the `guardrails-api` binary (DESIGN §6, §7).
+//! Flags and environment of the `guardrails-api` binary (docs/configuration.md).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;

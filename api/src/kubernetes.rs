@@ -30,8 +30,7 @@ use crate::task_cache::TaskCache;
 /// Key of the input Secret that holds the text.
 pub const TEXT_KEY: &str = "text";
 
-/// Key of the result Secret that holds the full result JSON (written by the operator).
-pub const RESULT_KEY: &str = "result.json";
+pub use guardrails_crds::result_secret::RESULT_KEY;
 
 /// Label put on every object this api creates.
 pub const CREATED_BY_LABEL: (&str, &str) = ("app.kubernetes.io/created-by", "guardrails-api");

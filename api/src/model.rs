@@ -1,4 +1,4 @@
-//! Request and response bodies of the REST API (DESIGN §4), and the validation of a request.
+//! Request and response bodies of the REST API (docs/api.md), and the validation of a request.
 
 use guardrails_crds::Framework;
 use serde::{Deserialize, Serialize};

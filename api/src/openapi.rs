@@ -67,7 +67,7 @@ pub fn document_json() -> String {
     text
 }
 
-/// The `result` object of an analysis (DESIGN §5), as the sync endpoint, `GET` and the webhook
+/// The `result` object of an analysis (docs/webhooks.md), as the sync endpoint, `GET` and the webhook
 /// carry it.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct AnalysisResult {

@@ -56,7 +56,7 @@ impl Workers {
     }
 
     /// Analyses `text` on the next free worker; the analysis serialises to the `result` object
-    /// of DESIGN §5.
+    /// of docs/webhooks.md.
     pub async fn analyze(
         &self,
         text: String,

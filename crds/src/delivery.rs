@@ -1,4 +1,7 @@
-//! Webhook delivery state of a task, written by the agent in `status.delivery`.
+//! Webhook delivery state of a task, written by the agent in `status.delivery`, and the outcome
+//! names every reader of it shares (the agent, the REST API, the standalone mode).
+
+use std::fmt;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use schemars::JsonSchema;
@@ -69,6 +72,55 @@ impl DeliveryPhase {
     pub fn is_terminal(self) -> bool {
         !matches!(self, DeliveryPhase::Pending)
     }
+
+    /// The name, as serialised (`Succeeded`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryPhase::NotRequested => "NotRequested",
+            DeliveryPhase::Pending => "Pending",
+            DeliveryPhase::Succeeded => "Succeeded",
+            DeliveryPhase::Failed => "Failed",
+            DeliveryPhase::Rejected => "Rejected",
+        }
+    }
+}
+
+/// How a delivery ended.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The receiver acknowledged the event with 2xx.
+    Succeeded,
+    /// Every allowed attempt failed, or the receiver refused the event.
+    Failed,
+    /// Policy forbids the destination; nothing was sent.
+    Rejected,
+}
+
+impl Outcome {
+    /// The snake_case name, as serialised (metrics labels, `lastDelivery.outcome`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Rejected => "rejected",
+        }
+    }
+
+    /// The phase of a delivery that ended so.
+    pub fn phase(self) -> DeliveryPhase {
+        match self {
+            Outcome::Succeeded => DeliveryPhase::Succeeded,
+            Outcome::Failed => DeliveryPhase::Failed,
+            Outcome::Rejected => DeliveryPhase::Rejected,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One try at delivering the webhook.
@@ -112,10 +164,11 @@ pub struct DeliveryAttempt {
 }
 
 /// Outcome of one delivery attempt.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
-    /// Recorded before sending; the attempt has not ended yet.
+    /// Not ended yet (status keeps it only from agent versions that recorded attempts before
+    /// sending them).
     InProgress,
     /// The receiver answered 2xx.
     Succeeded,
@@ -129,8 +182,42 @@ pub enum AttemptOutcome {
     RateLimited,
     /// Deferred because the WebhookEndpoint is suspended; nothing was sent.
     Suspended,
-    /// The agent stopped while the attempt was in flight; the receiver may have seen it.
+    /// An `in_progress` attempt found after a restart; the receiver may have seen it.
     Interrupted,
+    /// Policy forbids the destination; nothing was sent (status records the delivery's
+    /// `Rejected` phase instead of such an attempt).
+    Rejected,
+}
+
+impl AttemptOutcome {
+    /// Whether bytes may have reached the receiver (counts against `maxAttempts`).
+    pub fn is_send(self) -> bool {
+        !matches!(
+            self,
+            AttemptOutcome::Rejected | AttemptOutcome::RateLimited | AttemptOutcome::Suspended
+        )
+    }
+
+    /// The snake_case name, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::InProgress => "in_progress",
+            AttemptOutcome::Succeeded => "succeeded",
+            AttemptOutcome::HttpError => "http_error",
+            AttemptOutcome::Timeout => "timeout",
+            AttemptOutcome::ConnectionError => "connection_error",
+            AttemptOutcome::Interrupted => "interrupted",
+            AttemptOutcome::Rejected => "rejected",
+            AttemptOutcome::RateLimited => "rate_limited",
+            AttemptOutcome::Suspended => "suspended",
+        }
+    }
+}
+
+impl fmt::Display for AttemptOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl DeliveryStatus {
@@ -181,6 +268,44 @@ mod tests {
         ] {
             assert!(phase.is_terminal(), "{phase:?}");
         }
+    }
+
+    #[test]
+    fn names_are_the_serialised_forms() {
+        for outcome in [
+            AttemptOutcome::InProgress,
+            AttemptOutcome::Succeeded,
+            AttemptOutcome::HttpError,
+            AttemptOutcome::Timeout,
+            AttemptOutcome::ConnectionError,
+            AttemptOutcome::RateLimited,
+            AttemptOutcome::Suspended,
+            AttemptOutcome::Interrupted,
+            AttemptOutcome::Rejected,
+        ] {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+        for phase in [
+            DeliveryPhase::NotRequested,
+            DeliveryPhase::Pending,
+            DeliveryPhase::Succeeded,
+            DeliveryPhase::Failed,
+            DeliveryPhase::Rejected,
+        ] {
+            assert_eq!(serde_json::to_value(phase).unwrap(), phase.as_str());
+        }
+        for outcome in [Outcome::Succeeded, Outcome::Failed, Outcome::Rejected] {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+            assert_eq!(outcome.phase().as_str().to_lowercase(), outcome.as_str());
+        }
+    }
+
+    #[test]
+    fn rejected_rate_limited_and_suspended_attempts_sent_nothing() {
+        assert!(!AttemptOutcome::Rejected.is_send());
+        assert!(!AttemptOutcome::RateLimited.is_send());
+        assert!(!AttemptOutcome::Suspended.is_send());
+        assert!(AttemptOutcome::Timeout.is_send());
     }
 
     #[test]

@@ -39,11 +39,15 @@ use crate::task::SecretKeyRef;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpointSpec {
-    /// Hosts this endpoint allows and governs: an exact host, or a domain that also allows its
-    /// subdomains on a dot boundary ("partner.io" allows "a.partner.io", never "evilpartner.io").
+    /// Hosts this endpoint allows and governs: "partner.io" (that host and its subdomains on a
+    /// dot boundary, never "evilpartner.io"), "*.partner.io" or ".partner.io" (the subdomains
+    /// only), or an IPv4 address. No scheme, port or path. The most specific match governs.
     #[schemars(
         length(min = 1, max = 100),
-        inner(length(min = 1, max = 253), regex(pattern = r"^[^\s/:@]+$"))
+        inner(
+            length(min = 1, max = 253),
+            regex(pattern = r"^(\*\.|\.)?[^\s/:@*.]+(\.[^\s/:@*.]+)*\.?$")
+        )
     )]
     pub domains: Vec<String>,
 

@@ -29,6 +29,8 @@ pub const REDELIVER_ANNOTATION: &str = "guardrails.io/redeliver";
     doc = "A text to analyse for PII, compliance and risk; its outcome is delivered by webhook.",
     derive = "PartialEq",
     derive = "Default",
+    // NB: lets the agent watch finished tasks only (`--field-selector status.phase=Succeeded`).
+    selectable = ".status.phase",
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(
         name = "Risk",

@@ -199,3 +199,59 @@ fn changing_a_tasks_spec_after_creation_is_refused() {
     );
     assert_eq!(cel_errors(&old, Some(&old)), Vec::<String>::new());
 }
+
+fn endpoint_crd()
+-> k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition {
+    crds()
+        .into_iter()
+        .find(|c| c.metadata.name.as_deref() == Some("webhookendpoints.guardrails.io"))
+        .unwrap()
+}
+
+#[test]
+fn endpoint_domains_accept_hosts_wildcards_and_addresses_and_refuse_the_rest() {
+    let schema = serde_json::to_value(&endpoint_crd().spec.versions[0].schema).unwrap();
+    let pattern = schema["openAPIV3Schema"]["properties"]["spec"]["properties"]["domains"]["items"]
+        ["pattern"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pattern = regex::Regex::new(&pattern).unwrap();
+    for good in [
+        "partner.io",
+        "*.partner.io",
+        ".partner.io",
+        "partner.io.",
+        "10.0.0.1",
+        "bücher.de",
+    ] {
+        assert!(pattern.is_match(good), "{good} is refused");
+    }
+    for bad in [
+        "partner.io:443",
+        "partner.io/hook",
+        "a*b.io",
+        "*.*.io",
+        "a..io",
+        "*",
+        "",
+        " x.io",
+    ] {
+        assert!(!pattern.is_match(bad), "{bad:?} is accepted");
+    }
+}
+
+#[test]
+fn tasks_are_selectable_by_phase() {
+    let crd = crds()
+        .into_iter()
+        .find(|c| c.metadata.name.as_deref() == Some("analysistasks.guardrails.io"))
+        .unwrap();
+    let fields: Vec<_> = crd.spec.versions[0]
+        .selectable_fields
+        .iter()
+        .flatten()
+        .map(|f| f.json_path.as_str())
+        .collect();
+    assert_eq!(fields, [".status.phase"]);
+}

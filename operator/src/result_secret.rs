@@ -10,8 +10,7 @@ use kube::{Resource, ResourceExt, api::ObjectMeta};
 
 use crate::{Error, Result};
 
-/// Key of the result Secret whose value is the `result` JSON object of DESIGN §5.
-pub const RESULT_KEY: &str = "result.json";
+pub use guardrails_crds::result_secret::RESULT_KEY;
 /// Label on every result Secret naming its task.
 pub const TASK_LABEL: &str = "guardrails.io/task";
 /// Label on every result Secret saying what it is.
@@ -25,7 +24,7 @@ pub const MANAGED_BY: &str = "guardrails-operator";
 
 /// Name of the result Secret of a task: `<task>-result`.
 pub fn name(task: &AnalysisTask) -> String {
-    format!("{}-result", task.name_any())
+    guardrails_crds::result_secret::result_secret_name(&task.name_any())
 }
 
 /// The result Secret of `task` holding `analysis`, owned by the task (controller, blocking

@@ -171,17 +171,7 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
     })
     .await
     .unwrap();
-    let mut latencies: Vec<Duration> = receiver
-        .requests()
-        .iter()
-        .map(|r| {
-            let id = r.json().unwrap()["task"]["id"].as_str().unwrap().to_owned();
-            r.received_at
-                .duration_since(finished[&id])
-                .unwrap_or_default()
-        })
-        .collect();
-    latencies.sort();
+    let latencies = receipt_latencies(&receiver, &finished);
     let drained = start.elapsed();
     let agent_cpu = cpu_time(&pid.to_string()) - agent_cpu_before;
     let test_cpu = cpu_time("self") - test_cpu_before;
@@ -279,7 +269,8 @@ async fn the_test_server_alone_takes_the_status_applies_of_a_delivery() {
     }
     let serial = start.elapsed();
     let serial_cpu = cpu_time("self") - cpu;
-    // 64 at a time: the agent's before-attempt and after-attempt applies of each task.
+    // 64 at a time: two status applies per task under the agent's field manager (an
+    // `in_progress` then a `succeeded` record), twice what the agent writes for a delivery.
     let cpu = cpu_time("self");
     let start = Instant::now();
     let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
@@ -319,6 +310,155 @@ async fn the_test_server_alone_takes_the_status_applies_of_a_delivery() {
         concurrent.as_secs_f64(),
         (2 * TASKS) as f64 / concurrent.as_secs_f64(),
         concurrent_cpu.as_secs_f64() * 1e3 / (2 * TASKS) as f64,
+    );
+    cluster.cleanup().await.unwrap();
+}
+
+/// Creates task `name` with a webhook to `url` (its outcome needs no result Secret: it failed).
+async fn create_failed_task(tasks: &Api<AnalysisTask>, name: &str, url: &str) {
+    let task: AnalysisTask = serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "metadata": {"name": name},
+        "spec": {"text": "nothing here", "webhook": {"url": url}},
+    }))
+    .unwrap();
+    tasks.create(&PostParams::default(), &task).await.unwrap();
+}
+
+/// Finishes `name` as the operator does for a failed analysis; its uid and when the write returned.
+async fn finish_failed(tasks: &Api<AnalysisTask>, name: &str) -> (String, SystemTime) {
+    let now = jiff::Timestamp::now().to_string();
+    let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
+        "phase": "Failed", "startedAt": now, "completedAt": now, "error": "bench"}});
+    let task = tasks
+        .patch_status(
+            name,
+            &PatchParams::apply("guardrails-operator"),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .unwrap();
+    (task.metadata.uid.unwrap(), SystemTime::now())
+}
+
+/// Finishes `count` tasks `<prefix>-<i>` to `receiver` at 20/s; sorted finish → receipt latencies.
+async fn paced_healthy(
+    tasks: &Api<AnalysisTask>,
+    receiver: &WebhookReceiver,
+    prefix: &str,
+    count: usize,
+    agent: &RunningBinary,
+) -> Vec<Duration> {
+    for i in 0..count {
+        create_failed_task(tasks, &format!("{prefix}-{i}"), &receiver.url()).await;
+    }
+    let start = Instant::now();
+    let mut finished = HashMap::new();
+    for i in 0..count {
+        tokio::time::sleep_until((start + Duration::from_millis(50) * i as u32).into()).await;
+        let (uid, at) = finish_failed(tasks, &format!("{prefix}-{i}")).await;
+        finished.insert(uid, at);
+    }
+    wait_for(
+        "the healthy webhooks",
+        Duration::from_secs(120),
+        &[agent],
+        || {
+            let n = finished
+                .keys()
+                .filter(|uid| {
+                    receiver
+                        .requests()
+                        .iter()
+                        .any(|r| r.json().unwrap()["task"]["id"] == uid.as_str())
+                })
+                .count();
+            async move {
+                if n >= count {
+                    Probe::Ready(())
+                } else {
+                    Probe::Pending(format!("{n} received"))
+                }
+            }
+        },
+    )
+    .await
+    .unwrap();
+    receipt_latencies(receiver, &finished)
+}
+
+/// For each request of a task in `finished` (uid → when its finishing write returned), the time
+/// from that write to the request's arrival; sorted.
+fn receipt_latencies(
+    receiver: &WebhookReceiver,
+    finished: &HashMap<String, SystemTime>,
+) -> Vec<Duration> {
+    let mut latencies: Vec<Duration> = receiver
+        .requests()
+        .iter()
+        .filter_map(|r| {
+            let id = r.json().unwrap()["task"]["id"].as_str()?.to_owned();
+            Some(
+                r.received_at
+                    .duration_since(*finished.get(&id)?)
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    latencies.sort();
+    latencies
+}
+
+/// The sidecar's fairness: 100 tasks whose receiver accepts connections and never answers, then
+/// 100 tasks at 20/s to a healthy receiver; the healthy p50/p99 alone and beside the stuck ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run on purpose with --ignored --nocapture"]
+async fn a_receiver_that_never_answers_does_not_delay_the_others() {
+    let cluster = TestCluster::start().await.unwrap();
+    let healthy = WebhookReceiver::start([]).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stuck_url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let agent = RunningBinary::start(
+        BinarySpec::new("guardrails-agent", "guardrails-agent")
+            .kubeconfig(cluster.kubeconfig_path())
+            .args(["run", "--namespace", cluster.namespace()])
+            .args([
+                "--listen".to_owned(),
+                free_local_addr().unwrap().to_string(),
+            ])
+            .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
+            .env("REDIS_URL", "redis://127.0.0.1:1/0")
+            .env("RUST_LOG", "warn"),
+    )
+    .await
+    .unwrap();
+    let tasks: Api<AnalysisTask> = Api::namespaced(cluster.client(), cluster.namespace());
+    let load_before = load_average();
+    let alone = paced_healthy(&tasks, &healthy, "alone", 100, &agent).await;
+
+    for i in 0..100 {
+        create_failed_task(&tasks, &format!("stuck-{i}"), &stuck_url).await;
+    }
+    for i in 0..100 {
+        finish_failed(&tasks, &format!("stuck-{i}")).await;
+    }
+    let beside = paced_healthy(&tasks, &healthy, "beside", 100, &agent).await;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "agent fairness bench (load average before {load_before}, after {}): 100 tasks at 20/s to \
+         a healthy receiver, finish write -> receipt: alone p50 {:.1} ms, p99 {:.1} ms; beside 100 \
+         tasks to a receiver that never answers: p50 {:.1} ms, p99 {:.1} ms ({:.2}x the p99 alone)",
+        load_average(),
+        ms(percentile(&alone, 0.5)),
+        ms(percentile(&alone, 0.99)),
+        ms(percentile(&beside, 0.5)),
+        ms(percentile(&beside, 0.99)),
+        ms(percentile(&beside, 0.99)) / ms(percentile(&alone, 0.99)),
     );
     cluster.cleanup().await.unwrap();
 }

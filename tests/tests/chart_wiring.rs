@@ -1,4 +1,4 @@
-//! The chart's wiring: probes hit the port each binary listens on, every DESIGN §6 variable
+//! The chart's wiring: probes hit the port each binary listens on, every documented variable (docs/configuration.md)
 //! reaches the container that reads it (and no other), secrets are referenced and never inlined,
 //! every variable the chart sets is one its binary knows, and a real API server accepts the
 //! rendered chart.
@@ -90,9 +90,9 @@ fn services_route_to_declared_container_ports() {
     assert_eq!(names, ["metrics", "agent-metrics"]);
 }
 
-// ---------------------------------------------------------------- environment (DESIGN §6)
+// ---------------------------------------------------------------- environment (docs/configuration.md)
 
-const DESIGN_VARIABLES: [&str; 6] = [
+const CONTRACT_VARIABLES: [&str; 6] = [
     "WEBHOOK_SIGNING_SECRET",
     "ALLOWED_WEBHOOK_DOMAINS",
     "WEBHOOK_RATE_LIMIT_PER_MINUTE",
@@ -142,7 +142,7 @@ fn the_api_gets_only_the_destination_checks_and_the_operator_none_of_the_deliver
         assert!(!api.contains_key(absent), "api gets {absent}");
     }
     let operator = env(&container(&objects, "guardrails-operator", "operator"));
-    for absent in DESIGN_VARIABLES {
+    for absent in CONTRACT_VARIABLES {
         assert!(!operator.contains_key(absent), "operator gets {absent}");
     }
     assert_eq!(

@@ -1,8 +1,10 @@
-//! `WebhookEndpoint` status: delivery counters, the last delivery and the `Ready` condition.
+//! `WebhookEndpoint` status: delivery counters (written at most every few seconds), the last
+//! delivery and the `Ready` condition.
 
-use super::policy::secret_present;
+use super::policy::{secret_present, usable_endpoint};
 use super::status::FIELD_MANAGER;
 use crate::Result;
+use crate::attempt::Outcome;
 use guardrails_crds::conditions::{READY, find_condition, new_condition, set_condition};
 use guardrails_crds::endpoint::LastDelivery;
 use guardrails_crds::{WebhookEndpoint, WebhookEndpointStatus};
@@ -13,23 +15,35 @@ use kube::{Client, ResourceExt};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
 
 /// What happened to a delivery governed by an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointEvent {
     /// A delivery ended with this outcome (`succeeded`, `failed` or `rejected`).
-    Ended(crate::attempt::Outcome),
+    Ended(Outcome),
     /// An attempt was deferred by the rate limit.
     RateLimited,
 }
 
-/// Keeps each endpoint's counters and writes them to its status.
+/// How often counted deliveries are written to the endpoints' status, at most.
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// An endpoint's status as this agent keeps it, and whether it has news to write.
+struct Entry {
+    status: WebhookEndpointStatus,
+    dirty: bool,
+}
+
+/// Keeps each endpoint's counters and writes them to its status, coalesced per flush.
 pub struct EndpointStatusBook {
     client: Client,
-    // NB: counters start from the status last seen and are serialised per book, so concurrent
-    // deliveries never lose an increment.
-    known: Mutex<HashMap<(String, String), WebhookEndpointStatus>>,
+    // NB: counters start from the status last seen, and every write sends the whole status the
+    // book holds, so concurrent deliveries never lose an increment.
+    known: std::sync::Mutex<HashMap<(String, String), Entry>>,
+    // NB: one write at a time, so an older snapshot never lands after a newer one.
+    writing: Mutex<()>,
 }
 
 impl EndpointStatusBook {
@@ -37,66 +51,101 @@ impl EndpointStatusBook {
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            known: Mutex::default(),
+            known: Default::default(),
+            writing: Mutex::default(),
         }
     }
 
-    /// Counts `event` for task `task_id` on `endpoint` and applies the endpoint's status.
-    pub async fn record(
+    /// Counts `event` for task `task_id` on `endpoint`; the next [`flush`](Self::flush) writes it.
+    pub fn record(
         &self,
         endpoint: &WebhookEndpoint,
         event: EndpointEvent,
         task_id: &str,
         http_status: Option<u16>,
-        secret: impl Fn(&str) -> Option<Arc<Secret>>,
-    ) -> Result<()> {
-        let namespace = endpoint.namespace().unwrap_or_default();
-        let name = endpoint.name_any();
-        let mut known = self.known.lock().await;
-        let status = known
-            .entry((namespace.clone(), name.clone()))
-            .or_insert_with(|| endpoint.status.clone().unwrap_or_default());
-        let now = Time(jiff::Timestamp::now());
+    ) {
+        let mut known = self.known.lock().expect("poisoned");
+        let entry = entry(&mut known, endpoint);
+        let status = &mut entry.status;
         match event {
             EndpointEvent::RateLimited => status.rate_limited += 1,
             EndpointEvent::Ended(outcome) => {
                 match outcome {
-                    crate::attempt::Outcome::Succeeded => status.succeeded += 1,
-                    crate::attempt::Outcome::Failed => status.failed += 1,
-                    crate::attempt::Outcome::Rejected => status.rejected += 1,
+                    Outcome::Succeeded => status.succeeded += 1,
+                    Outcome::Failed => status.failed += 1,
+                    Outcome::Rejected => status.rejected += 1,
                 }
                 status.last_delivery = Some(LastDelivery {
-                    time: now.clone(),
+                    time: Time(jiff::Timestamp::now()),
                     task_id: task_id.to_owned(),
                     outcome: outcome.as_str().to_owned(),
                     http_status: http_status.map(i32::from),
                 });
             }
         }
-        set_ready(status, endpoint, &secret, now);
-        let status = status.clone();
-        self.write(&namespace, &name, &status).await
+        entry.dirty = true;
     }
 
-    /// Brings the endpoint's `Ready` condition in line with its Secrets as they are now; writes
-    /// only when the condition or the observed generation changed. True if it wrote.
+    /// Writes the status of every endpoint with counts not yet written; the number written.
+    pub async fn flush(&self) -> usize {
+        let _writing = self.writing.lock().await;
+        let pending: Vec<_> = {
+            let mut known = self.known.lock().expect("poisoned");
+            known
+                .iter_mut()
+                .filter(|(_, entry)| entry.dirty)
+                .map(|(key, entry)| {
+                    entry.dirty = false;
+                    (key.clone(), entry.status.clone())
+                })
+                .collect()
+        };
+        let mut written = 0;
+        for ((namespace, name), status) in pending {
+            match self.write(&namespace, &name, &status).await {
+                Ok(()) => written += 1,
+                Err(e) => {
+                    tracing::warn!(endpoint = %name, %namespace, error = %e, "could not write the WebhookEndpoint counters; retrying at the next flush");
+                    if let Some(entry) = self
+                        .known
+                        .lock()
+                        .expect("poisoned")
+                        .get_mut(&(namespace, name))
+                    {
+                        entry.dirty = true;
+                    }
+                }
+            }
+        }
+        written
+    }
+
+    /// Brings the endpoint's `Ready` condition in line with its spec and Secrets as they are
+    /// now; writes only when the condition or the observed generation changed. True if it wrote.
     pub async fn refresh_ready(
         &self,
         endpoint: &WebhookEndpoint,
         secret: impl Fn(&str) -> Option<Arc<Secret>>,
     ) -> Result<bool> {
+        let _writing = self.writing.lock().await;
+        let status = {
+            let mut known = self.known.lock().expect("poisoned");
+            let entry = entry(&mut known, endpoint);
+            if !ready_outdated(&entry.status, endpoint, &secret) {
+                return Ok(false);
+            }
+            set_ready(
+                &mut entry.status,
+                endpoint,
+                &secret,
+                Time(jiff::Timestamp::now()),
+            );
+            entry.dirty = false;
+            entry.status.clone()
+        };
         let namespace = endpoint.namespace().unwrap_or_default();
-        let name = endpoint.name_any();
-        let mut known = self.known.lock().await;
-        let status = known
-            .entry((namespace.clone(), name.clone()))
-            .or_insert_with(|| endpoint.status.clone().unwrap_or_default());
-        if !ready_outdated(status, endpoint, &secret) {
-            return Ok(false);
-        }
-        set_ready(status, endpoint, &secret, Time(jiff::Timestamp::now()));
-        let status = status.clone();
-        self.write(&namespace, &name, &status).await?;
+        self.write(&namespace, &endpoint.name_any(), &status)
+            .await?;
         Ok(true)
     }
 
@@ -120,6 +169,21 @@ impl EndpointStatusBook {
         .await?;
         Ok(())
     }
+}
+
+/// The book's entry of `endpoint`, started from the status last seen.
+fn entry<'a>(
+    known: &'a mut HashMap<(String, String), Entry>,
+    endpoint: &WebhookEndpoint,
+) -> &'a mut Entry {
+    let key = (
+        endpoint.namespace().unwrap_or_default(),
+        endpoint.name_any(),
+    );
+    known.entry(key).or_insert_with(|| Entry {
+        status: endpoint.status.clone().unwrap_or_default(),
+        dirty: false,
+    })
 }
 
 /// Sets `Ready` and the observed generation of `status` from the endpoint's Secrets.
@@ -198,11 +262,19 @@ pub fn references_secret(endpoint: &WebhookEndpoint, name: &str) -> bool {
         .any(|r| r.name == name)
 }
 
-/// Whether the endpoint's signing secrets exist and hold their keys, with a reason and message.
+/// Whether the endpoint can be used (its domains and retry schedule parse) and its signing
+/// secrets exist and hold their keys, with a reason and message.
 pub fn readiness(
     endpoint: &WebhookEndpoint,
     secret: &impl Fn(&str) -> Option<Arc<Secret>>,
 ) -> (bool, &'static str, String) {
+    if let Err(e) = usable_endpoint(endpoint) {
+        let reason = match e {
+            crate::Error::InvalidDomain(_) => "InvalidDomain",
+            _ => "InvalidRetrySchedule",
+        };
+        return (false, reason, format!("{e}; this endpoint is ignored"));
+    }
     let spec = &endpoint.spec;
     let Some(current) = &spec.signing_secret_ref else {
         return (
@@ -287,6 +359,15 @@ mod tests {
         );
         assert_eq!(status.observed_generation, Some(2));
         assert!(!ready_outdated(&status, &endpoint, &present));
+    }
+
+    #[test]
+    fn an_unusable_domain_makes_the_endpoint_not_ready_with_the_domain_named() {
+        let endpoint = endpoint(json!({"domains": ["p.io", "a*b.io"]}));
+        let (ready, reason, message) = readiness(&endpoint, &|_: &str| None);
+        assert!(!ready);
+        assert_eq!(reason, "InvalidDomain");
+        assert!(message.contains("a*b.io"), "{message}");
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //! shutdown signal come from `guardrails-runtime`.
 
 pub mod endpoint_status;
+#[cfg(test)]
+mod fixtures;
 pub mod metrics;
 pub mod policy;
 pub mod reconcile;
@@ -252,6 +254,16 @@ async fn serve(args: RunArgs) -> Result<()> {
             }
         })
     };
+    let flusher = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(endpoint_status::FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                ctx.endpoint_book.flush().await;
+            }
+        })
+    };
     let lost = election.as_ref().map(|e| e.lost());
     let leadership_lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let shutdown = {
@@ -271,7 +283,8 @@ async fn serve(args: RunArgs) -> Result<()> {
             }
         }
     };
-    let controller = Controller::new(tasks, watcher::Config::default())
+    let task_watch = finished_tasks_watch(&tasks).await?;
+    let controller = Controller::new(tasks, task_watch)
         // NB: a changed endpoint (e.g. resumed) reconciles the tasks it held in its namespace.
         .watches(
             endpoint_changes,
@@ -305,7 +318,7 @@ async fn serve(args: RunArgs) -> Result<()> {
         })
     };
     controller
-        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .run(reconcile::reconcile, reconcile::error_policy, ctx.clone())
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "controller event");
@@ -314,6 +327,8 @@ async fn serve(args: RunArgs) -> Result<()> {
         .await;
     pruner.abort();
     refresher.abort();
+    flusher.abort();
+    ctx.endpoint_book.flush().await;
     if leadership_lost.load(Ordering::Relaxed) {
         // NB: another replica may deliver now; exiting non-zero makes Kubernetes restart this
         // one (it then waits for the Lease again) and makes the loss visible.
@@ -330,6 +345,27 @@ async fn serve(args: RunArgs) -> Result<()> {
     }
     let _ = server.await;
     Ok(())
+}
+
+/// The field selector of finished tasks: the agent never sees the writes of a running analysis.
+// NB: served for the `selectableFields` of the AnalysisTask CRD (Kubernetes 1.32+); a task
+// without a status has an empty phase.
+pub const FINISHED_TASKS: &str = "status.phase!=,status.phase!=Pending,status.phase!=Running";
+
+/// The watch of tasks: finished ones only, unless the API server cannot select them by phase
+/// (the CRD lacks `selectableFields`, or Kubernetes is older than 1.32).
+async fn finished_tasks_watch(tasks: &Api<AnalysisTask>) -> Result<watcher::Config> {
+    let probe = kube::api::ListParams::default()
+        .fields(FINISHED_TASKS)
+        .limit(1);
+    match tasks.list_metadata(&probe).await {
+        Ok(_) => Ok(watcher::Config::default().fields(FINISHED_TASKS)),
+        Err(kube::Error::Api(e)) if e.code == 400 => {
+            tracing::warn!(error = %e.message, "the API server cannot select AnalysisTasks by status.phase (apply the chart's CRDs; Kubernetes 1.32+): watching every task");
+            Ok(watcher::Config::default())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The object a watch event adds, changes or removes (none for the markers of a relist).

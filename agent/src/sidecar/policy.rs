@@ -29,46 +29,67 @@ impl Resolved {
 
 /// Merges the environment's `defaults` with the `endpoints` of the task's namespace.
 ///
-/// The allowlist is the defaults' ∪ every endpoint's domains (an empty union allows all); the
-/// endpoint whose most specific domain matches `url` supplies secrets, rate limit, timeout and
-/// retries. `secret` looks a Secret up by name in the task's namespace.
+/// The allowlist is the defaults' ∪ every usable endpoint's domains (an empty union allows all);
+/// the endpoint whose most specific domain matches `url` supplies secrets, rate limit, timeout
+/// and retries (on a tie, the first by name). An endpoint whose domains or retry schedule cannot
+/// be used is left out (its `Ready` says why), so it never blocks the namespace's other
+/// deliveries. `secret` looks a Secret up by name in the task's namespace.
 pub fn resolve(
     defaults: &Policy,
     endpoints: &[Arc<WebhookEndpoint>],
     url: &Url,
     sign: bool,
     secret: impl Fn(&str) -> Option<Arc<Secret>>,
-) -> Result<Resolved> {
+) -> Resolved {
     let mut policy = defaults.clone();
     policy.sign = sign;
-    let mut best: Option<(usize, &Arc<WebhookEndpoint>)> = None;
-    for endpoint in endpoints {
-        let domains = AllowList::new(&endpoint.spec.domains)?;
-        policy.allowlist = policy.allowlist.union(&domains);
-        if let Some(len) = matching_domain_len(&endpoint.spec.domains, url)
-            && best.is_none_or(|(l, _)| len > l)
+    let mut usable: Vec<_> = endpoints
+        .iter()
+        .filter_map(|endpoint| Some((endpoint, usable_endpoint(endpoint).ok()?)))
+        .collect();
+    usable.sort_by_key(|(endpoint, _)| endpoint.name_any());
+    let mut best: Option<(usize, &Arc<WebhookEndpoint>, &Vec<Duration>)> = None;
+    for (endpoint, (domains, retry_schedule)) in &usable {
+        policy.allowlist = policy.allowlist.union(domains);
+        if let Some(specificity) = domains.specificity(url)
+            && best.is_none_or(|(s, _, _)| specificity > s)
         {
-            best = Some((len, endpoint));
+            best = Some((specificity, endpoint, retry_schedule));
         }
     }
-    let endpoint = best.map(|(_, e)| e.clone());
-    if let Some(endpoint) = &endpoint {
-        let spec = &endpoint.spec;
-        if let Some(current) = &spec.signing_secret_ref {
-            policy.secrets = std::iter::once(current)
-                .chain(&spec.previous_signing_secret_refs)
-                .filter_map(|r| secret_value(r, &secret))
-                .filter_map(|raw| SigningSecret::new(raw).ok())
-                .collect();
-        }
-        policy.rate_limit_per_minute = spec.rate_limit_per_minute.max(0) as u32;
-        policy.timeout = Duration::from_secs(spec.timeout_seconds.max(1) as u64);
-        policy.max_attempts = spec.max_attempts.max(1) as u32;
-        policy.retry_schedule = spec.retry_delays().map_err(|e| {
-            Error::InvalidConfig(format!("WebhookEndpoint `{}`: {e}", endpoint.name_any()))
-        })?;
+    let endpoint = best.map(|(_, endpoint, retry_schedule)| {
+        apply_endpoint(&mut policy, endpoint, retry_schedule, &secret);
+        endpoint.clone()
+    });
+    Resolved { policy, endpoint }
+}
+
+/// Overrides `policy` with what `endpoint` sets.
+fn apply_endpoint(
+    policy: &mut Policy,
+    endpoint: &WebhookEndpoint,
+    retry_schedule: &[Duration],
+    secret: &impl Fn(&str) -> Option<Arc<Secret>>,
+) {
+    let spec = &endpoint.spec;
+    if let Some(current) = &spec.signing_secret_ref {
+        policy.secrets = std::iter::once(current)
+            .chain(&spec.previous_signing_secret_refs)
+            .filter_map(|r| secret_value(r, secret))
+            .filter_map(|raw| SigningSecret::new(raw).ok())
+            .collect();
     }
-    Ok(Resolved { policy, endpoint })
+    policy.rate_limit_per_minute = spec.rate_limit_per_minute.max(0) as u32;
+    policy.timeout = Duration::from_secs(spec.timeout_seconds.max(1) as u64);
+    policy.max_attempts = spec.max_attempts.max(1) as u32;
+    policy.retry_schedule = retry_schedule.to_vec();
+}
+
+/// The endpoint's allowlist and retry schedule, or why the endpoint cannot be used.
+pub fn usable_endpoint(endpoint: &WebhookEndpoint) -> Result<(AllowList, Vec<Duration>)> {
+    let domains = AllowList::new(&endpoint.spec.domains)?;
+    let retry_schedule = endpoint.spec.retry_delays().map_err(Error::InvalidConfig)?;
+    Ok((domains, retry_schedule))
 }
 
 /// Whether the Secret named by `key_ref` exists and holds the key.
@@ -86,17 +107,6 @@ fn secret_value(
     let secret = secret(&key_ref.name)?;
     let bytes = secret.data.as_ref()?.get(&key_ref.key)?;
     String::from_utf8(bytes.0.clone()).ok()
-}
-
-/// The length of the longest of `domains` that covers `url`'s host (itself or a parent domain).
-fn matching_domain_len(domains: &[String], url: &Url) -> Option<usize> {
-    let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
-    domains
-        .iter()
-        .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
-        .filter(|d| host == *d || host.ends_with(&format!(".{d}")))
-        .map(|d| d.len())
-        .max()
 }
 
 #[cfg(test)]
@@ -145,13 +155,84 @@ mod tests {
             &url("https://api.partner.io/x"),
             true,
             |_| None,
-        )
-        .unwrap();
+        );
         assert_eq!(resolved.endpoint.unwrap().name_any(), "narrow");
         assert_eq!(resolved.policy.max_attempts, 7);
         assert_eq!(resolved.policy.timeout, Duration::from_secs(9));
         assert!(resolved.policy.allowlist.allows(&url("https://other.io/")));
         assert!(!resolved.policy.allowlist.allows(&url("https://evil.io/")));
+    }
+
+    #[test]
+    fn a_wildcard_endpoint_governs_its_subdomains() {
+        let endpoints = [
+            endpoint(
+                "wild",
+                serde_json::json!({"domains": ["*.partner.io"], "suspend": true, "timeoutSeconds": 9}),
+            ),
+            endpoint("dot", serde_json::json!({"domains": [".other.io"]})),
+        ];
+        let resolve_for =
+            |u: &str| resolve(&Policy::default(), &endpoints, &url(u), true, |_| None);
+        let resolved = resolve_for("http://hook.partner.io:8080/x");
+        assert_eq!(resolved.endpoint.as_ref().unwrap().name_any(), "wild");
+        assert!(resolved.suspended());
+        assert_eq!(resolved.policy.timeout, Duration::from_secs(9));
+        assert_eq!(
+            resolve_for("https://a.other.io/")
+                .endpoint
+                .unwrap()
+                .name_any(),
+            "dot"
+        );
+        assert!(resolve_for("https://partner.io/").endpoint.is_none());
+    }
+
+    #[test]
+    fn an_unusable_endpoint_is_left_out_and_blocks_nothing() {
+        let endpoints = [
+            endpoint("broken", serde_json::json!({"domains": ["a*b.io"]})),
+            endpoint(
+                "late",
+                serde_json::json!({"domains": ["late.io"], "retrySchedule": ["soon"]}),
+            ),
+            endpoint(
+                "good",
+                serde_json::json!({"domains": ["p.io"], "maxAttempts": 5}),
+            ),
+        ];
+        let resolved = resolve(
+            &Policy::default(),
+            &endpoints,
+            &url("https://p.io/"),
+            true,
+            |_| None,
+        );
+        assert_eq!(resolved.endpoint.unwrap().name_any(), "good");
+        assert_eq!(resolved.policy.max_attempts, 5);
+        assert!(!resolved.policy.allowlist.allows(&url("https://late.io/")));
+    }
+
+    #[test]
+    fn on_a_tie_the_first_endpoint_by_name_governs() {
+        let endpoints = [
+            endpoint(
+                "b",
+                serde_json::json!({"domains": ["p.io"], "maxAttempts": 2}),
+            ),
+            endpoint(
+                "a",
+                serde_json::json!({"domains": ["*.p.io"], "maxAttempts": 4}),
+            ),
+        ];
+        let resolved = resolve(
+            &Policy::default(),
+            &endpoints,
+            &url("https://x.p.io/"),
+            true,
+            |_| None,
+        );
+        assert_eq!(resolved.endpoint.unwrap().name_any(), "a");
     }
 
     #[test]
@@ -175,8 +256,7 @@ mod tests {
             &url("https://p.io/"),
             true,
             lookup,
-        )
-        .unwrap();
+        );
         let keys: Vec<_> = resolved
             .policy
             .secrets
@@ -203,8 +283,7 @@ mod tests {
             &url("https://elsewhere.io/"),
             false,
             |_| None,
-        )
-        .unwrap();
+        );
         assert!(resolved.endpoint.is_none());
         assert!(!resolved.suspended());
         assert_eq!(resolved.policy.secrets.len(), 1);

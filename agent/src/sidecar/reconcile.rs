@@ -1,18 +1,19 @@
-//! The reconciler: one finished AnalysisTask's delivery, persisted before and after every attempt.
+//! The reconciler: one finished AnalysisTask's delivery, persisted after every attempt.
 
 use super::endpoint_status::{EndpointEvent, EndpointStatusBook};
 use super::metrics::SidecarMetrics;
 use super::policy::{Resolved, resolve};
 use super::status::{
-    self, apply, forget_attempt, mark_interrupted, record_attempt, record_suspension,
-    round_history, settle, to_status_attempt,
+    self, apply, mark_interrupted, record_attempt, record_suspension, round_history, settle,
+    to_status_attempt,
 };
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
-use crate::event::Event;
+use crate::event::{Event, task_event_id};
 use crate::policy::Policy;
 use crate::{Error, Result, decision::NextStep, next_step, not_before};
 use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
+use guardrails_crds::result_secret::RESULT_KEY;
 use guardrails_crds::{AnalysisTask, TaskPhase, WebhookEndpoint};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -26,13 +27,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Key of the full result in the operator's result Secret.
-// NB: the same string as `guardrails_operator::result_secret::RESULT_KEY` (docs/operator.md);
-// the agent does not depend on the operator crate.
-pub const RESULT_KEY: &str = "result.json";
-
 /// How often a suspended endpoint is looked at again.
 const SUSPENDED_RECHECK: Duration = Duration::from_secs(15);
+
+/// How soon a delivery whose host has no free share of the send slots is looked at again.
+const HOST_BUSY_RECHECK: Duration = Duration::from_secs(1);
 
 /// Everything a reconcile needs.
 pub struct Context {
@@ -40,7 +39,7 @@ pub struct Context {
     pub client: Client,
     /// The delivery engine.
     pub deliverer: Deliverer,
-    /// The environment's policy (DESIGN §6).
+    /// The policy of deliveries no WebhookEndpoint governs, from the environment.
     pub defaults: Policy,
     /// Every WebhookEndpoint watched.
     pub endpoints: Store<WebhookEndpoint>,
@@ -153,6 +152,30 @@ impl Context {
     }
 }
 
+/// One task in a reconcile: what every write and report about its delivery needs.
+struct TaskScope<'a> {
+    ctx: &'a Context,
+    api: Api<AnalysisTask>,
+    task: &'a AnalysisTask,
+    uid: &'a str,
+}
+
+impl TaskScope<'_> {
+    /// Applies `delivery` to the task's status and remembers it.
+    async fn persist(&self, delivery: &DeliveryStatus) -> Result<()> {
+        self.ctx
+            .persist(&self.api, self.task, self.uid, delivery)
+            .await
+    }
+}
+
+/// How a delivery ended, as recorded and reported.
+struct Ending {
+    outcome: Outcome,
+    message: String,
+    http_status: Option<u16>,
+}
+
 /// Reconciles one task: records NotRequested, starts or resumes its delivery, or waits.
 pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Action> {
     let phase = task.phase();
@@ -163,175 +186,165 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
         return Ok(Action::await_change());
     };
     ctx.held.lock().expect("poisoned").remove(uid);
-    let api: Api<AnalysisTask> = Api::namespaced(ctx.client.clone(), &namespace);
-    let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
+    let scope = TaskScope {
+        ctx: &ctx,
+        api: Api::namespaced(ctx.client.clone(), &namespace),
+        task: &task,
+        uid,
+    };
     let Some(webhook) = &task.spec.webhook else {
-        if recorded.as_ref().map(|d| d.phase) != Some(DeliveryPhase::NotRequested) {
-            let delivery = DeliveryStatus {
-                phase: DeliveryPhase::NotRequested,
-                ..Default::default()
-            };
-            ctx.persist(&api, &task, uid, &delivery).await?;
-            ctx.metrics.delivery_ended("not_requested");
-        }
+        return not_requested(&scope).await;
+    };
+    let Some(delivery) = delivery_to_drive(&scope) else {
         return Ok(Action::await_change());
     };
-    let mut delivery = match ctx.remembered(uid) {
+    let event = build_event(&ctx, &task, &namespace, phase, &delivery).await?;
+    let resolved = match crate::deliverer::parse_destination(&webhook.url) {
+        Ok(url) => resolve(
+            &ctx.defaults,
+            &namespace_endpoints(&ctx, &namespace),
+            &url,
+            webhook.sign_payload,
+            ctx.secret(&namespace),
+        ),
+        Err(_) => Resolved {
+            policy: ctx.defaults.clone(),
+            endpoint: None,
+        },
+    };
+    match Delivery::new(event, &webhook.url, resolved.policy.clone()) {
+        Ok(target) => drive(&scope, delivery, &target, &resolved).await,
+        Err(e) => {
+            let ending = Ending {
+                outcome: Outcome::Rejected,
+                message: e.to_string(),
+                http_status: None,
+            };
+            finish(&scope, delivery, ending, &resolved).await
+        }
+    }
+}
+
+/// Records that a task without a webhook has nothing to deliver (once).
+async fn not_requested(scope: &TaskScope<'_>) -> Result<Action> {
+    let recorded = scope.task.delivery_phase();
+    if recorded != Some(DeliveryPhase::NotRequested) {
+        let delivery = DeliveryStatus {
+            phase: DeliveryPhase::NotRequested,
+            ..Default::default()
+        };
+        scope.persist(&delivery).await?;
+        scope.ctx.metrics.delivery_ended("not_requested");
+    }
+    Ok(Action::await_change())
+}
+
+/// The delivery state to drive: the last one written (this process's, else the task's), a new
+/// one, or a new round a redelivery request asks for; `None` when the delivery is over.
+fn delivery_to_drive(scope: &TaskScope<'_>) -> Option<DeliveryStatus> {
+    let (task, uid) = (scope.task, scope.uid);
+    let mut delivery = match scope.ctx.remembered(uid) {
         Some(delivery) => delivery,
         None => {
+            let recorded = task.status.as_ref().and_then(|s| s.delivery.clone());
             let mut delivery = recorded.unwrap_or_else(|| DeliveryStatus {
                 phase: DeliveryPhase::Pending,
-                event_id: Some(uuid::Uuid::new_v4().to_string()),
                 round: Some(1),
                 ..Default::default()
             });
+            // NB: only status written by an agent that recorded attempts before sending them.
             if delivery.phase == DeliveryPhase::Pending && mark_interrupted(&mut delivery) {
-                ctx.metrics.interrupted.inc();
+                scope.ctx.metrics.interrupted.inc();
                 tracing::warn!(task = %task.name_any(), task_id = uid, "an attempt was in flight when the agent stopped; recorded as interrupted");
             }
             delivery
         }
     };
     if delivery.event_id.is_none() {
-        delivery.event_id = Some(uuid::Uuid::new_v4().to_string());
+        delivery.event_id = Some(task_event_id(uid));
     }
-    if delivery.phase.is_terminal() {
-        let request = task.redeliver_request();
-        let wants_round = matches!(
-            delivery.phase,
-            DeliveryPhase::Failed | DeliveryPhase::Rejected
-        ) && request.is_some()
-            && request != delivery.redelivery_request.as_deref();
-        if !wants_round {
-            return Ok(Action::await_change());
-        }
-        delivery.phase = DeliveryPhase::Pending;
-        delivery.round = Some(delivery.round.unwrap_or(1) + 1);
-        delivery.redelivery_request = request.map(str::to_owned);
-        delivery.next_attempt_at = None;
-        delivery.delivered_at = None;
-        delivery.message = Some(format!(
-            "redelivery requested; round {}",
-            delivery.round.unwrap_or(1)
-        ));
-        tracing::info!(task = %task.name_any(), task_id = uid, round = delivery.round, "redelivery requested");
+    if !delivery.phase.is_terminal() {
+        return Some(delivery);
     }
+    let request = task.redeliver_request();
+    let wants_round = matches!(
+        delivery.phase,
+        DeliveryPhase::Failed | DeliveryPhase::Rejected
+    ) && request.is_some()
+        && request != delivery.redelivery_request.as_deref();
+    if !wants_round {
+        return None;
+    }
+    let round = delivery.round.unwrap_or(1) + 1;
+    delivery.phase = DeliveryPhase::Pending;
+    delivery.round = Some(round);
+    delivery.redelivery_request = request.map(str::to_owned);
+    delivery.next_attempt_at = None;
+    delivery.delivered_at = None;
+    delivery.message = Some(format!("redelivery requested; round {round}"));
+    tracing::info!(task = %task.name_any(), task_id = uid, round, "redelivery requested");
+    Some(delivery)
+}
 
-    let event = build_event(&ctx, &task, &namespace, phase, &delivery).await?;
-    let url = crate::deliverer::parse_destination(&webhook.url);
-    let resolved = match &url {
-        Ok(url) => resolve(
-            &ctx.defaults,
-            &namespace_endpoints(&ctx, &namespace),
-            url,
-            webhook.sign_payload,
-            ctx.secret(&namespace),
-        )?,
-        Err(_) => Resolved {
-            policy: ctx.defaults.clone(),
-            endpoint: None,
-        },
-    };
-    let target = match Delivery::new(event, &webhook.url, resolved.policy.clone()) {
-        Ok(target) => target,
-        Err(e) => {
-            return finish(
-                &ctx,
-                &api,
-                &task,
-                uid,
-                delivery,
-                Outcome::Rejected,
-                e.to_string(),
-                None,
-                &resolved,
-            )
-            .await;
-        }
-    };
-    let round = delivery.round.unwrap_or(1);
+/// Drives `delivery` of `target` under `resolved`: attempts due now, then a requeue for the
+/// next one, or the end.
+async fn drive(
+    scope: &TaskScope<'_>,
+    mut delivery: DeliveryStatus,
+    target: &Delivery,
+    resolved: &Resolved,
+) -> Result<Action> {
+    let (ctx, uid) = (scope.ctx, scope.uid);
     loop {
         let history = round_history(&delivery);
         let now = jiff::Timestamp::now();
         let step = not_before(
-            next_step(&resolved.policy, &history, now),
+            next_step(target.policy(), &history, now),
             delivery.next_attempt_at.as_ref().map(|t| t.0),
             now,
         );
         match step {
             NextStep::SendNow if resolved.suspended() => {
-                let endpoint = resolved
-                    .endpoint
-                    .as_ref()
-                    .map(|e| e.name_any())
-                    .unwrap_or_default();
-                if record_suspension(&mut delivery, &endpoint, now) {
-                    tracing::info!(task = %task.name_any(), task_id = uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
-                    ctx.persist(&api, &task, uid, &delivery).await?;
-                }
-                ctx.held
-                    .lock()
-                    .expect("poisoned")
-                    .insert(uid.to_owned(), ObjectRef::from_obj(&*task));
-                return Ok(Action::requeue(SUSPENDED_RECHECK));
+                return hold(scope, &mut delivery, resolved, now).await;
+            }
+            // NB: requeued, not waiting: a reconcile waiting on a stuck host would hold one of
+            // the controller's slots that other hosts' deliveries need.
+            NextStep::SendNow if !ctx.deliverer.has_room_for(target.destination()) => {
+                return Ok(Action::requeue(HOST_BUSY_RECHECK));
             }
             NextStep::SendNow => {
                 let number = history.last().map_or(1, |a| a.number + 1);
                 delivery.next_attempt_at = None;
                 delivery.phase = DeliveryPhase::Pending;
                 let sink = StatusSink {
-                    ctx: &ctx,
-                    api: &api,
-                    task: &task,
-                    uid,
-                    round,
+                    scope,
+                    round: delivery.round.unwrap_or(1),
                     delivery: Mutex::new(delivery.clone()),
                 };
                 ctx.metrics.in_flight.inc();
                 let result = tokio::select! {
-                    result = ctx.deliverer.attempt(&target, number, &sink) => Some(result),
+                    result = ctx.deliverer.attempt(target, number, &sink) => Some(result),
                     () = ctx.cut_off() => None,
                 };
                 ctx.metrics.in_flight.dec();
                 delivery = sink.delivery.into_inner().expect("poisoned");
                 let Some(result) = result else {
-                    return cut_short(&ctx, &api, &task, uid, delivery).await;
+                    return cut_short(ctx, scope.task, uid);
                 };
                 let attempt = result?;
                 match attempt.outcome {
                     AttemptOutcome::Rejected => {
-                        let reason = attempt.error.clone().unwrap_or_default();
-                        return finish(
-                            &ctx,
-                            &api,
-                            &task,
-                            uid,
-                            delivery,
-                            Outcome::Rejected,
-                            reason,
-                            None,
-                            &resolved,
-                        )
-                        .await;
+                        let ending = Ending {
+                            outcome: Outcome::Rejected,
+                            message: attempt.error.clone().unwrap_or_default(),
+                            http_status: None,
+                        };
+                        return finish(scope, delivery, ending, resolved).await;
                     }
+                    // NB: a normal deferral: counted on the endpoint, no Event (nobody must act).
                     AttemptOutcome::RateLimited => {
-                        ctx.publish(
-                            &task,
-                            EventType::Normal,
-                            "RateLimited",
-                            format!("delivery to `{}` deferred by the rate limit", target.host()),
-                        )
-                        .await;
                         if let Some(endpoint) = &resolved.endpoint {
-                            record_endpoint(
-                                &ctx,
-                                endpoint,
-                                EndpointEvent::RateLimited,
-                                uid,
-                                None,
-                                &namespace,
-                            )
-                            .await;
+                            record_endpoint(ctx, endpoint, EndpointEvent::RateLimited, uid, None);
                         }
                     }
                     _ => {}
@@ -344,7 +357,7 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                     || delivery.phase != DeliveryPhase::Pending
                 {
                     settle(&mut delivery, step, &history);
-                    ctx.persist(&api, &task, uid, &delivery).await?;
+                    scope.persist(&delivery).await?;
                 }
                 let wait = at.duration_since(jiff::Timestamp::now());
                 return Ok(Action::requeue(
@@ -361,40 +374,47 @@ pub async fn reconcile(task: Arc<AnalysisTask>, ctx: Arc<Context>) -> Result<Act
                         .and_then(|a| a.error.clone())
                         .unwrap_or_else(|| "delivery failed".into()),
                 };
-                let http_status = last.and_then(|a| a.http_status);
-                return finish(
-                    &ctx,
-                    &api,
-                    &task,
-                    uid,
-                    delivery,
+                let ending = Ending {
                     outcome,
                     message,
-                    http_status,
-                    &resolved,
-                )
-                .await;
+                    http_status: last.and_then(|a| a.http_status),
+                };
+                return finish(scope, delivery, ending, resolved).await;
             }
         }
     }
 }
 
-/// Records an attempt cut by the loss of leadership as `interrupted` (best effort: the next
-/// leader does the same from an `in_progress` record).
-async fn cut_short(
-    ctx: &Context,
-    api: &Api<AnalysisTask>,
-    task: &AnalysisTask,
-    uid: &str,
-    mut delivery: DeliveryStatus,
+/// Holds a delivery the governing endpoint suspends: recorded once, looked at again later.
+async fn hold(
+    scope: &TaskScope<'_>,
+    delivery: &mut DeliveryStatus,
+    resolved: &Resolved,
+    now: jiff::Timestamp,
 ) -> Result<Action> {
-    if mark_interrupted(&mut delivery) {
-        ctx.metrics.interrupted.inc();
-        tracing::warn!(task = %task.name_any(), task_id = uid, "leadership lost during an attempt; recorded as interrupted");
-        if let Err(e) = ctx.persist(api, task, uid, &delivery).await {
-            tracing::warn!(task = %task.name_any(), error = %e, "could not record the interrupted attempt; the next leader will");
-        }
+    let endpoint = resolved
+        .endpoint
+        .as_ref()
+        .map(|e| e.name_any())
+        .unwrap_or_default();
+    if record_suspension(delivery, &endpoint, now) {
+        tracing::info!(task = %scope.task.name_any(), task_id = scope.uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
+        scope.persist(delivery).await?;
     }
+    scope
+        .ctx
+        .held
+        .lock()
+        .expect("poisoned")
+        .insert(scope.uid.to_owned(), ObjectRef::from_obj(scope.task));
+    Ok(Action::requeue(SUSPENDED_RECHECK))
+}
+
+/// Leaves an attempt cut by the loss of leadership unrecorded: the next leader repeats it with
+/// the same event id.
+fn cut_short(ctx: &Context, task: &AnalysisTask, uid: &str) -> Result<Action> {
+    ctx.metrics.interrupted.inc();
+    tracing::warn!(task = %task.name_any(), task_id = uid, "leadership lost during an attempt; the next leader repeats it");
     Ok(Action::await_change())
 }
 
@@ -404,31 +424,25 @@ pub fn error_policy(task: Arc<AnalysisTask>, error: &Error, _ctx: Arc<Context>) 
     Action::requeue(Duration::from_secs(5))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Records the end of a delivery (unless its last attempt's write already did), publishes an
+/// Event when a person must act, and counts it on the governing endpoint.
 async fn finish(
-    ctx: &Context,
-    api: &Api<AnalysisTask>,
-    task: &AnalysisTask,
-    uid: &str,
+    scope: &TaskScope<'_>,
     mut delivery: DeliveryStatus,
-    outcome: Outcome,
-    message: String,
-    http_status: Option<u16>,
+    ending: Ending,
     resolved: &Resolved,
 ) -> Result<Action> {
+    let (ctx, task) = (scope.ctx, scope.task);
     let now = jiff::Timestamp::now();
-    let phase = match outcome {
-        Outcome::Succeeded => DeliveryPhase::Succeeded,
-        Outcome::Failed => DeliveryPhase::Failed,
-        Outcome::Rejected => DeliveryPhase::Rejected,
-    };
+    let outcome = ending.outcome;
+    let phase = outcome.phase();
     // NB: a success is already recorded by the write after its attempt (see `StatusSink`).
     if delivery.phase != phase {
         delivery.phase = phase;
         delivery.next_attempt_at = None;
         delivery.delivered_at = (outcome == Outcome::Succeeded).then_some(Time(now));
-        delivery.message = Some(status::truncate_message(&message));
-        ctx.persist(api, task, uid, &delivery).await?;
+        delivery.message = Some(status::truncate_message(&ending.message));
+        scope.persist(&delivery).await?;
     }
     ctx.metrics.delivery_ended(outcome.as_str());
     let host = task
@@ -438,75 +452,42 @@ async fn finish(
         .and_then(|w| url::Url::parse(&w.url).ok())
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_default();
+    let message = delivery.message.as_deref().unwrap_or_default();
     match outcome {
         Outcome::Succeeded => {
+            // NB: no Event on success: Events are for what a person must act on.
             if let Some(completed) = task.status.as_ref().and_then(|s| s.completed_at.as_ref()) {
                 let seconds = now.duration_since(completed.0).as_secs_f64().max(0.0);
                 ctx.metrics.completion_to_delivery.observe(seconds);
             }
-            ctx.publish(
-                task,
-                EventType::Normal,
-                "Delivered",
-                format!("webhook delivered to `{host}`"),
-            )
-            .await;
         }
         Outcome::Failed => {
-            ctx.publish(
-                task,
-                EventType::Warning,
-                "DeliveryFailed",
-                format!(
-                    "webhook to `{host}` failed: {}",
-                    delivery.message.as_deref().unwrap_or_default()
-                ),
-            )
-            .await;
+            let note = format!("webhook to `{host}` failed: {message}");
+            ctx.publish(task, EventType::Warning, "DeliveryFailed", note)
+                .await;
         }
         Outcome::Rejected => {
-            ctx.publish(
-                task,
-                EventType::Warning,
-                "DeliveryRejected",
-                format!(
-                    "webhook to `{host}` refused by policy: {}",
-                    delivery.message.as_deref().unwrap_or_default()
-                ),
-            )
-            .await;
+            let note = format!("webhook to `{host}` refused by policy: {message}");
+            ctx.publish(task, EventType::Warning, "DeliveryRejected", note)
+                .await;
         }
     }
     if let Some(endpoint) = &resolved.endpoint {
-        let namespace = task.namespace().unwrap_or_default();
-        record_endpoint(
-            ctx,
-            endpoint,
-            EndpointEvent::Ended(outcome),
-            uid,
-            http_status,
-            &namespace,
-        )
-        .await;
+        let event = EndpointEvent::Ended(outcome);
+        record_endpoint(ctx, endpoint, event, scope.uid, ending.http_status);
     }
     Ok(Action::await_change())
 }
 
-async fn record_endpoint(
+/// Counts `event` on the endpoint; its status is written by the book's next flush.
+fn record_endpoint(
     ctx: &Context,
     endpoint: &WebhookEndpoint,
     event: EndpointEvent,
     uid: &str,
     http_status: Option<u16>,
-    namespace: &str,
 ) {
-    if let Err(e) = ctx
-        .endpoint_book
-        .record(endpoint, event, uid, http_status, ctx.secret(namespace))
-        .await
-    {
-        tracing::warn!(endpoint = %endpoint.name_any(), error = %e, "could not update the WebhookEndpoint status");
-    }
+    ctx.endpoint_book.record(endpoint, event, uid, http_status);
 }
 
 fn namespace_endpoints(ctx: &Context, namespace: &str) -> Vec<Arc<WebhookEndpoint>> {
@@ -572,12 +553,9 @@ async fn build_event(
     })
 }
 
-/// Persists each attempt in `status.delivery` before it is sent and after it ends.
+/// Persists each attempt in `status.delivery` once it ended, with what follows from it.
 struct StatusSink<'a> {
-    ctx: &'a Context,
-    api: &'a Api<AnalysisTask>,
-    task: &'a AnalysisTask,
-    uid: &'a str,
+    scope: &'a TaskScope<'a>,
     round: i32,
     delivery: Mutex<DeliveryStatus>,
 }
@@ -585,13 +563,7 @@ struct StatusSink<'a> {
 impl StatusSink<'_> {
     async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
-            // NB: refused at connect time (SSRF guard) after its `in_progress` record was
-            // written; nothing was sent, and `finish` writes the rejection without that record.
-            forget_attempt(
-                &mut self.delivery.lock().expect("poisoned"),
-                attempt.number as i32,
-                self.round,
-            );
+            // NB: a rejection sends nothing and keeps no attempt; `finish` writes it.
             return Ok(());
         };
         let snapshot = {
@@ -615,16 +587,18 @@ impl StatusSink<'_> {
             }
             delivery.clone()
         };
-        self.ctx
-            .persist(self.api, self.task, self.uid, &snapshot)
+        self.scope
+            .persist(&snapshot)
             .await
             .map_err(|e| Box::new(e) as SinkError)
     }
 }
 
 impl AttemptSink for StatusSink<'_> {
-    async fn started(&self, target: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(target.policy(), attempt).await
+    // NB: nothing is written before a send: the event id is fixed by the task, so an attempt
+    // lost in a crash is simply repeated with the same id.
+    async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        Ok(())
     }
     async fn finished(
         &self,
@@ -632,5 +606,86 @@ impl AttemptSink for StatusSink<'_> {
         attempt: &DeliveryAttempt,
     ) -> Result<(), SinkError> {
         self.record(target.policy(), attempt).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{context, finished_task, mock_api, receiver};
+    use super::*;
+    use http::Method;
+
+    const STATUS_PATH: &str = "/apis/guardrails.io/v1alpha1/namespaces/ns/analysistasks/t/status";
+
+    async fn reconciled(task: AnalysisTask) -> (Action, super::super::fixtures::Recorded) {
+        let (client, api) = mock_api(&task, Duration::from_millis(300));
+        let action = reconcile(Arc::new(task), context(client)).await.unwrap();
+        (action, api.await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_task_still_running_is_left_alone() {
+        let mut task = finished_task(None);
+        task.status.as_mut().unwrap().phase = Some(TaskPhase::Running);
+        let (action, recorded) = reconciled(task).await;
+        assert_eq!(action, Action::await_change());
+        assert!(recorded.writes.is_empty(), "{recorded:?}");
+    }
+
+    #[tokio::test]
+    async fn a_finished_task_without_webhook_gets_one_not_requested_apply() {
+        let (action, recorded) = reconciled(finished_task(None)).await;
+        assert_eq!(action, Action::await_change());
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let (method, path, body) = &recorded.writes[0];
+        assert_eq!((method, path.as_str()), (&Method::PATCH, STATUS_PATH));
+        assert_eq!(body["status"]["delivery"]["phase"], "NotRequested");
+        assert!(recorded.event_reasons.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_first_try_delivery_is_one_status_apply_and_no_event() {
+        let (url, received) = receiver(204).await;
+        let (action, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(action, Action::await_change());
+        assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            recorded.writes.len(),
+            1,
+            "nothing before the attempt: {recorded:?}"
+        );
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Succeeded");
+        assert_eq!(delivery["eventId"], task_event_id("0b6a2f1e-uid"));
+        assert_eq!(delivery["attempts"][0]["outcome"], "succeeded");
+        assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1);
+        assert!(recorded.event_reasons.is_empty(), "{recorded:?}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_delivery_is_one_status_apply_and_one_warning_event() {
+        let (url, _) = receiver(400).await;
+        let (_, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Failed");
+        assert_eq!(delivery["attempts"][0]["httpStatus"], 400);
+        assert_eq!(recorded.event_reasons, ["DeliveryFailed"]);
+    }
+
+    #[tokio::test]
+    async fn a_retryable_failure_is_one_apply_carrying_the_next_attempt() {
+        let (url, _) = receiver(503).await;
+        let (action, recorded) = reconciled(finished_task(Some(&url))).await;
+        assert_eq!(recorded.writes.len(), 1, "{recorded:?}");
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Pending");
+        assert!(delivery["nextAttemptAt"].is_string(), "{delivery}");
+        assert!(recorded.event_reasons.is_empty(), "a retry is no Event");
+        assert_ne!(
+            action,
+            Action::await_change(),
+            "requeued for the next attempt"
+        );
     }
 }

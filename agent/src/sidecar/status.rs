@@ -21,18 +21,11 @@ const MAX_MESSAGE: usize = 1024;
 
 /// The status record of an engine attempt in `round`; `None` for outcomes status does not keep.
 pub fn to_status_attempt(attempt: &DeliveryAttempt, round: i32) -> Option<crd::DeliveryAttempt> {
-    let outcome = match attempt.outcome {
-        AttemptOutcome::InProgress => crd::AttemptOutcome::InProgress,
-        AttemptOutcome::Succeeded => crd::AttemptOutcome::Succeeded,
-        AttemptOutcome::HttpError => crd::AttemptOutcome::HttpError,
-        AttemptOutcome::Timeout => crd::AttemptOutcome::Timeout,
-        AttemptOutcome::ConnectionError => crd::AttemptOutcome::ConnectionError,
-        AttemptOutcome::Interrupted => crd::AttemptOutcome::Interrupted,
-        AttemptOutcome::RateLimited => crd::AttemptOutcome::RateLimited,
-        AttemptOutcome::Suspended => crd::AttemptOutcome::Suspended,
-        // NB: a rejection ends the delivery; its reason goes to `status.delivery.message`.
-        AttemptOutcome::Rejected => return None,
-    };
+    // NB: a rejection ends the delivery; its reason goes to `status.delivery.message`.
+    if attempt.outcome == AttemptOutcome::Rejected {
+        return None;
+    }
+    let outcome = attempt.outcome;
     Some(crd::DeliveryAttempt {
         number: attempt.number as i32,
         round: Some(round),
@@ -62,16 +55,7 @@ pub fn round_history(delivery: &DeliveryStatus) -> Vec<DeliveryAttempt> {
             number: a.number.max(1) as u32,
             started_at: a.started_at.0,
             duration_ms: a.duration_ms.map(|ms| ms.max(0) as u64),
-            outcome: match a.outcome {
-                crd::AttemptOutcome::InProgress => AttemptOutcome::InProgress,
-                crd::AttemptOutcome::Succeeded => AttemptOutcome::Succeeded,
-                crd::AttemptOutcome::HttpError => AttemptOutcome::HttpError,
-                crd::AttemptOutcome::Timeout => AttemptOutcome::Timeout,
-                crd::AttemptOutcome::ConnectionError => AttemptOutcome::ConnectionError,
-                crd::AttemptOutcome::Interrupted => AttemptOutcome::Interrupted,
-                crd::AttemptOutcome::RateLimited => AttemptOutcome::RateLimited,
-                crd::AttemptOutcome::Suspended => AttemptOutcome::Suspended,
-            },
+            outcome: a.outcome,
             http_status: a.http_status.map(|s| s as u16),
             error: a.error.clone(),
             warning: a.warning.clone(),
@@ -115,11 +99,7 @@ pub fn settle(delivery: &mut DeliveryStatus, step: NextStep, history: &[Delivery
         }
         NextStep::Finish(outcome) => {
             delivery.next_attempt_at = None;
-            delivery.phase = match outcome {
-                Outcome::Succeeded => DeliveryPhase::Succeeded,
-                Outcome::Failed => DeliveryPhase::Failed,
-                Outcome::Rejected => DeliveryPhase::Rejected,
-            };
+            delivery.phase = outcome.phase();
             delivery.delivered_at = match outcome {
                 Outcome::Succeeded => last.and_then(DeliveryAttempt::ended_at).map(Time),
                 _ => None,
@@ -165,20 +145,20 @@ pub fn record_suspension(
         .rev()
         .find(|a| a.round.unwrap_or(1) == round);
     let message = format!("WebhookEndpoint `{endpoint}` is suspended; delivery held");
-    if last.is_some_and(|a| a.outcome == crd::AttemptOutcome::Suspended)
+    if last.is_some_and(|a| a.outcome == AttemptOutcome::Suspended)
         && delivery.message.as_deref() == Some(message.as_str())
         && delivery.phase == DeliveryPhase::Pending
     {
         return false;
     }
-    if last.is_none_or(|a| a.outcome != crd::AttemptOutcome::Suspended) {
+    if last.is_none_or(|a| a.outcome != AttemptOutcome::Suspended) {
         let number = last.map_or(1, |a| a.number + 1);
         delivery.push_attempt(crd::DeliveryAttempt {
             number,
             round: Some(round),
             started_at: Time(now),
             duration_ms: Some(0),
-            outcome: crd::AttemptOutcome::Suspended,
+            outcome: AttemptOutcome::Suspended,
             http_status: None,
             error: Some(truncate(&message, MAX_ATTEMPT_TEXT)),
             warning: None,
@@ -190,23 +170,14 @@ pub fn record_suspension(
     true
 }
 
-/// Removes attempt `number` of `round` (a rejection, which status does not keep); true if it was there.
-pub fn forget_attempt(delivery: &mut DeliveryStatus, number: i32, round: i32) -> bool {
-    let before = delivery.attempts.len();
-    delivery
-        .attempts
-        .retain(|a| !(a.number == number && a.round.unwrap_or(1) == round));
-    delivery.attempts.len() != before
-}
-
-/// Marks an attempt left `in_progress` by a stopped agent as `interrupted`; true if one was.
+/// Marks an attempt left `in_progress` (by an agent version that recorded attempts before
+/// sending them) as `interrupted`; true if one was.
 pub fn mark_interrupted(delivery: &mut DeliveryStatus) -> bool {
     let round = delivery.round.unwrap_or(1);
     let mut changed = false;
     for attempt in &mut delivery.attempts {
-        if attempt.outcome == crd::AttemptOutcome::InProgress && attempt.round.unwrap_or(1) == round
-        {
-            attempt.outcome = crd::AttemptOutcome::Interrupted;
+        if attempt.outcome == AttemptOutcome::InProgress && attempt.round.unwrap_or(1) == round {
+            attempt.outcome = AttemptOutcome::Interrupted;
             attempt.error =
                 Some("the agent stopped during this attempt; the receiver may have seen it".into());
             changed = true;
@@ -329,10 +300,7 @@ mod tests {
         let mut delivery = DeliveryStatus::default();
         record_attempt(&mut delivery, to_status_attempt(&started(1), 1).unwrap());
         assert!(mark_interrupted(&mut delivery));
-        assert_eq!(
-            delivery.attempts[0].outcome,
-            crd::AttemptOutcome::Interrupted
-        );
+        assert_eq!(delivery.attempts[0].outcome, AttemptOutcome::Interrupted);
         assert!(!mark_interrupted(&mut delivery));
     }
 
@@ -354,8 +322,8 @@ mod tests {
         assert_eq!(
             recorded,
             [
-                (1, crd::AttemptOutcome::HttpError),
-                (2, crd::AttemptOutcome::Suspended)
+                (1, AttemptOutcome::HttpError),
+                (2, AttemptOutcome::Suspended)
             ]
         );
         assert_eq!(delivery.phase, DeliveryPhase::Pending);
@@ -440,14 +408,6 @@ mod tests {
         let mut rejected = started(1);
         rejected.outcome = AttemptOutcome::Rejected;
         assert!(to_status_attempt(&rejected, 1).is_none());
-        let mut delivery = DeliveryStatus::default();
-        record_attempt(&mut delivery, to_status_attempt(&started(1), 1).unwrap());
-        assert!(
-            forget_attempt(&mut delivery, 1, 1),
-            "the in_progress record goes"
-        );
-        assert!(delivery.attempts.is_empty());
-        assert!(!forget_attempt(&mut delivery, 1, 1));
     }
 
     #[test]

@@ -101,7 +101,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.api.apiKeys.existingSecret }}{{ .Values.api.apiKeys.existingSecret }}{{ else }}{{ include "guardrails.fullname" . }}-api-keys{{ end }}
 {{- end }}
 
-{{/* The environment shared by the agent and the api: allowlist and SSRF guard (DESIGN §6). */}}
+{{/* The environment shared by the agent and the api: allowlist and SSRF guard (docs/configuration.md). */}}
 {{- define "guardrails.destinationEnv" -}}
 - name: ALLOWED_WEBHOOK_DOMAINS
   value: {{ join "," .Values.webhooks.allowedDomains | quote }}
