@@ -27,6 +27,9 @@ const LICENSE_WORDS: &[&str] = &[
     "dl:",
     "dl no",
     "dl number",
+    "dl_number",
+    "dl_no",
+    "dl_num",
     "license",
     "licence",
     "lic#",
@@ -61,7 +64,12 @@ impl Government {
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
             passport_words: keywords(PASSPORT_WORDS.list),
             license_words: keywords(LICENSE_WORDS),
-            license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
+            // NB: grouped state formats first (`32 624 924`, `A6189 81168 32409`,
+            // `I 650 466 242 012`, `A123-456-78-901-0`), then Washington's `WDL` + 9, then runs.
+            license: Regex::new(
+                r"(?:[A-Z] ?)?\d{1,5}(?:[ \-]\d{1,5}){1,4}|WDL[A-Z0-9]{9}|[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}",
+            )
+            .expect("license pattern"),
             dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
         }
     }
@@ -107,7 +115,8 @@ impl Government {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 let (before, _) = around(text, start, end);
                 let medical = mentions(before, &DEA_WORDS) && validate::dea(m.as_str());
-                if standalone_number(text, start, end)
+                if plausible_license(m.as_str())
+                    && standalone_number(text, start, end)
                     && !medical
                     && !mentions(before, &PASSPORT_WORDS)
                 {
@@ -145,6 +154,21 @@ impl Government {
             ));
         }
     }
+}
+
+/// Whether a licence-shaped match is ungrouped (its pattern says enough) or, when grouped, has
+/// 7 to 14 digits and one kind of separator.
+fn plausible_license(s: &str) -> bool {
+    let mut separators = s
+        .trim_start_matches(|c: char| c.is_ascii_uppercase())
+        .trim_start()
+        .bytes()
+        .filter(|b| matches!(b, b' ' | b'-'));
+    let Some(first) = separators.next() else {
+        return true;
+    };
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    (7..=14).contains(&digits) && separators.all(|b| b == first)
 }
 
 fn consistent_separators(s: &str) -> bool {
@@ -253,6 +277,27 @@ mod tests {
             vec![(EntityType::UsDriverLicense, "D1234567")]
         );
         assert!(found("reference D1234567").is_empty());
+    }
+
+    #[test]
+    fn state_licence_formats_with_spaces_dashes_and_key_value_labels_are_found() {
+        for (text, number) in [
+            ("license 32 624 924 (Pennsylvania)", "32 624 924"),
+            ("driver's license A6189 81168 32409", "A6189 81168 32409"),
+            ("DL# I 650 466 242 012", "I 650 466 242 012"),
+            ("license A123-456-78-901-0 (Florida)", "A123-456-78-901-0"),
+            ("dl_number=WDL7K2M9QX41 dl_state=Washington", "WDL7K2M9QX41"),
+            ("dl_number=A1234567 result=ok", "A1234567"),
+            ("Ohio license AB123456", "AB123456"),
+        ] {
+            assert_eq!(
+                found(text),
+                vec![(EntityType::UsDriverLicense, number)],
+                "{text}"
+            );
+        }
+        assert!(found("license valid 2019 - 2024").is_empty());
+        assert!(found("license 12 34").is_empty());
     }
 
     #[test]
