@@ -100,6 +100,8 @@ impl Government {
         // NB: passports and licences need context, so only the text after a keyword is searched.
         for (offset, region) in
             after_keywords(text, regions.lower(), &self.passport_words, WINDOW_BEFORE)
+                .into_iter()
+                .map(|(offset, region)| (offset, through_reply(text, offset, region)))
         {
             for m in self.passport.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
@@ -154,6 +156,25 @@ impl Government {
             ));
         }
     }
+}
+
+/// `region` (starting at byte `offset`), extended through the next line when its own line is a
+/// question: in a chat the number comes in the reply (`passport # please?` / `Ana: 912803456`).
+fn through_reply<'t>(text: &'t str, offset: usize, region: &'t str) -> &'t str {
+    const MAX_REPLY: usize = 160;
+    let Some(line_end) = text[offset..].find('\n').map(|i| offset + i) else {
+        return region;
+    };
+    if !text[..line_end].trim_end().ends_with('?') {
+        return region;
+    }
+    let reply_end = text[line_end + 1..]
+        .find('\n')
+        .map_or(text.len(), |i| line_end + 1 + i);
+    if reply_end - offset > MAX_REPLY || reply_end <= offset + region.len() {
+        return region;
+    }
+    &text[offset..reply_end]
 }
 
 /// Whether a licence-shaped match is ungrouped (its pattern says enough) or, when grouped, has
@@ -277,6 +298,16 @@ mod tests {
             vec![(EntityType::UsDriverLicense, "D1234567")]
         );
         assert!(found("reference D1234567").is_empty());
+    }
+
+    #[test]
+    fn a_passport_number_answering_a_question_on_the_line_before_is_found() {
+        let chat = "[1:20 PM] Kevin: can you confirm the passport number on the booking?\n\
+                    [1:22 PM] Aurelia Featherstonehaugh-Smith: W60089502\n";
+        assert_eq!(found(chat), vec![(EntityType::UsPassport, "W60089502")]);
+        let statement = "we checked the passport at the desk yesterday.\n\
+                         Kevin Featherstonehaugh-Smith: order 912803456\n";
+        assert!(found(statement).is_empty());
     }
 
     #[test]
