@@ -4,7 +4,7 @@
 //! Two corpora: `dense` joins evaluation-set records (a finding every ~40 bytes, a worst case);
 //! `sparse` puts one record after every ~2 KiB of ordinary prose. `short` analyses 1,000
 //! documents of ~430 bytes (consecutive evaluation records joined), one call each, as a service
-//! receiving chat messages or log lines does: there the cost of each call dominates. Time is the benchmark thread's
+//! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`. Time is the benchmark thread's
 //! CPU time, so the throughput is per core even on a busy machine.
 
 mod cpu_time;
@@ -137,10 +137,17 @@ fn short(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("short");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(30);
-    group.bench_function("1000x430B", |b| {
+    group.bench_function("analyze", |b| {
         b.iter(|| {
             for doc in &documents {
                 analyzer.analyze(doc, &options).unwrap();
+            }
+        })
+    });
+    group.bench_function("entities", |b| {
+        b.iter(|| {
+            for doc in &documents {
+                analyzer.entities(doc);
             }
         })
     });
