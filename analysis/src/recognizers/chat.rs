@@ -42,29 +42,36 @@ pub(crate) struct Speaker {
 
 /// The speaker labels of `text`, in order.
 pub(crate) fn speakers(text: &str) -> Vec<Speaker> {
+    let mut found = Vec::new();
     // NB: a label ends with `: `, so texts without one (most prose) are passed over at once.
     if !text.contains(": ") {
-        return Vec::new();
+        return found;
     }
-    let mut found: Vec<(Speaker, &str)> = Vec::new();
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         if let Some(s) = label(line, line_start) {
-            found.push((s, &text[s.start..s.end]));
+            found.push(s);
         }
         line_start += line.len();
     }
+    // NB: labels are few, so each is compared with the others.
+    for i in 0..found.len() {
+        let name = &text[found[i].start..found[i].end];
+        let repeated = found
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && &text[o.start..o.end] == name);
+        found[i].transcript |= repeated;
+    }
     found
-        .iter()
-        .map(|&(s, name)| Speaker {
-            transcript: s.transcript || found.iter().filter(|(_, n)| *n == name).count() > 1,
-            ..s
-        })
-        .collect()
 }
 
 /// The label of one line (starting at byte `offset` of the text), if it has one.
 fn label(line: &str, offset: usize) -> Option<Speaker> {
+    let first = *line.as_bytes().first()?;
+    if first < 0x80 && first != b'[' && !first.is_ascii_uppercase() {
+        return None;
+    }
     let (skip, timed) = match line.strip_prefix('[') {
         Some(rest) => {
             let close = rest.find("] ")?;
@@ -77,16 +84,21 @@ fn label(line: &str, offset: usize) -> Option<Speaker> {
         None => (0, false),
     };
     let rest = &line[skip..];
-    let colon = rest.get(..MAX_LABEL.min(rest.len()))?.find(':')?;
-    if rest.as_bytes().get(colon + 1) != Some(&b' ') {
+    let colon = rest
+        .bytes()
+        .take(MAX_LABEL)
+        .position(|b| b == b':' || b == b'\n')?;
+    if !rest[colon..].starts_with(": ") {
         return None;
     }
     let name = &rest[..colon];
-    let words: Vec<&str> = name.split(' ').collect();
-    if words.len() > MAX_WORDS || !words.iter().all(|w| name_word(w)) {
-        return None;
-    }
-    if ROLES.iter().any(|r| words[0].eq_ignore_ascii_case(r)) {
+    let mut words = name.split(' ');
+    let first_word = words.next()?;
+    if !name_word(first_word)
+        || ROLES.iter().any(|r| first_word.eq_ignore_ascii_case(r))
+        || words.clone().count() >= MAX_WORDS
+        || !words.all(name_word)
+    {
         return None;
     }
     Some(Speaker {
@@ -140,6 +152,9 @@ mod tests {
             vec![("Randý Vígþórsdóttir", true), ("Brian J. Moore", true)]
         );
         assert_eq!(names("[09:12] נועה כהן: שלום"), vec![("נועה כהן", true)]);
+        // NB: byte 64 of this line falls inside a character.
+        let greek = "Σταυρούλα: καλημέρα σε όλους, τι κάνετε σήμερα;";
+        assert_eq!(names(greek), vec![("Σταυρούλα", false)]);
     }
 
     #[test]
