@@ -432,7 +432,13 @@ fn cued(text: &str, start: usize, end: usize) -> bool {
     let phrase = near.ends_with([' ', '\n'])
         && b.len() >= 2
         && PERSON_CUE_ENDS[usize::from(b[b.len() - 2].to_ascii_lowercase())]
-        && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c));
+        && PERSON_CUES.iter().any(|c| {
+            // NB: the last two bytes first, which rule out most cues without a full comparison.
+            let cue = c.as_bytes();
+            cue[cue.len() - 1] == b[b.len() - 1]
+                && cue[cue.len() - 2] == b[b.len() - 2].to_ascii_lowercase()
+                && ends_with_ignore_case(near, c)
+        });
     phrase || near.ends_with('(') && text[end..].starts_with("):")
 }
 
