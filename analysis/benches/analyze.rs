@@ -1,7 +1,10 @@
-//! Throughput of `Analyzer::analyze` with all recognizers on 1 KiB, 64 KiB and 1 MiB texts.
+//! Throughput of `Analyzer::analyze` with all recognizers on 1 KiB, 64 KiB and 1 MiB texts, and
+//! on many short documents.
 //!
 //! Two corpora: `dense` joins evaluation-set records (a finding every ~40 bytes, a worst case);
-//! `sparse` puts one record after every ~2 KiB of ordinary prose. Time is the benchmark thread's
+//! `sparse` puts one record after every ~2 KiB of ordinary prose. `short` analyses 1,000
+//! documents of ~430 bytes (consecutive evaluation records joined), one call each, as a service
+//! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`. Time is the benchmark thread's
 //! CPU time, so the throughput is per core even on a busy machine.
 
 mod cpu_time;
@@ -111,9 +114,49 @@ fn analyze(c: &mut Criterion<ThreadCpuTime>) {
     group.finish();
 }
 
+/// Documents of about `size` bytes: consecutive evaluation records joined by a blank line.
+fn short_documents(count: usize, size: usize) -> Vec<String> {
+    let mut records = records().into_iter().cycle();
+    (0..count)
+        .map(|_| {
+            let mut doc = records.next().unwrap();
+            while doc.len() < size {
+                doc.push_str("\n\n");
+                doc.push_str(&records.next().unwrap());
+            }
+            doc
+        })
+        .collect()
+}
+
+fn short(c: &mut Criterion<ThreadCpuTime>) {
+    let analyzer = Analyzer::new();
+    let options = Options::default();
+    let documents = short_documents(1000, 430);
+    let bytes: usize = documents.iter().map(String::len).sum();
+    let mut group = c.benchmark_group("short");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(30);
+    group.bench_function("analyze", |b| {
+        b.iter(|| {
+            for doc in &documents {
+                analyzer.analyze(doc, &options).unwrap();
+            }
+        })
+    });
+    group.bench_function("entities", |b| {
+        b.iter(|| {
+            for doc in &documents {
+                analyzer.entities(doc);
+            }
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = analyze
+    targets = analyze, short
 }
 criterion_main!(benches);

@@ -104,6 +104,12 @@ impl Analyzer {
             redacted_text,
         })
     }
+
+    /// Detects PII in `text`: the entities alone, as in [`Analyzer::analyze`]'s `pii`, without
+    /// compliance, risk or redaction (for callers that want spans, such as `--jsonl`).
+    pub fn entities(&self, text: &str) -> Vec<Entity> {
+        to_entities(text, &self.recognizers.detect(text))
+    }
 }
 
 /// Turns byte-offset candidates (sorted by start) into entities with code-point positions.
@@ -146,6 +152,15 @@ mod tests {
         let value: String = chars[ssn.position.start..ssn.position.end].iter().collect();
         assert_eq!(value, "536-22-1234");
         assert_eq!(ssn.position, Position { start: 11, end: 22 });
+    }
+
+    #[test]
+    fn entities_are_the_findings_of_a_full_analysis() {
+        let text = "Dr. Maria Garcia (DOB 03/14/1985) paid with 4111 1111 1111 1111 from 10.1.2.3";
+        let analyzer = Analyzer::new();
+        let full = analyzer.analyze(text, &Options::default()).unwrap();
+        assert_eq!(full.pii.entities.len(), 4);
+        assert_eq!(analyzer.entities(text), full.pii.entities);
     }
 
     #[test]

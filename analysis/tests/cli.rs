@@ -38,7 +38,8 @@ fn stdin_text_becomes_the_result_json() {
 
 #[test]
 fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
-    let input = "{\"id\": 1, \"text\": \"SSN 536-22-1234\"}\nnot json\n{\"id\": \"b\", \"text\": \"nothing\"}\n";
+    let input = "{\"id\": 1, \"text\": \"SSN 536-22-1234\"}\nnot json\n{\"id\": \"b\", \"text\": \"nothing\"}\n\
+                 {\"id\": 3, \"text\": \"caf\\u00e9 SSN 536-22-1234\"}";
     let out = run(&["--jsonl"], input);
     assert!(out.status.success());
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
@@ -46,7 +47,7 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert_eq!(
         lines[0],
         serde_json::json!({"id": 1, "spans": [{"type": "US_SSN", "start": 4, "end": 15, "score": 0.95}]})
@@ -58,6 +59,10 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
             .starts_with("invalid input line")
     );
     assert_eq!(lines[2], serde_json::json!({"id": "b", "spans": []}));
+    assert_eq!(
+        lines[3],
+        serde_json::json!({"id": 3, "spans": [{"type": "US_SSN", "start": 9, "end": 20, "score": 0.95}]})
+    );
 }
 
 #[test]

@@ -50,9 +50,18 @@ fn parse_framework(s: &str) -> Result<Framework, String> {
 
 /// One input line of `--jsonl`.
 #[derive(Deserialize)]
-struct Line {
+struct Line<'a> {
     id: serde_json::Value,
-    text: String,
+    /// NB: borrowed from the line unless it has escapes.
+    #[serde(borrow)]
+    text: std::borrow::Cow<'a, str>,
+}
+
+/// One output line of `--jsonl`.
+#[derive(Serialize)]
+struct Reply<'a> {
+    id: &'a serde_json::Value,
+    spans: Vec<Span>,
 }
 
 /// One span of a `--jsonl` output line.
@@ -83,7 +92,7 @@ fn main() -> ExitCode {
     };
     let analyzer = Analyzer::new();
     let outcome = if cli.jsonl {
-        run_jsonl(&analyzer, &options)
+        run_jsonl(&analyzer)
     } else {
         run_single(&analyzer, &options, cli.pretty)
     };
@@ -116,38 +125,46 @@ fn run_single(
     Ok(())
 }
 
-fn run_jsonl(analyzer: &Analyzer, options: &Options) -> Result<(), Box<dyn std::error::Error>> {
-    let stdin = io::stdin().lock();
+fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
+    let mut stdin = io::stdin().lock();
     let mut out = io::BufWriter::new(io::stdout().lock());
-    for (n, line) in stdin.split(b'\n').enumerate() {
-        let line = line?;
+    let mut line = Vec::new();
+    let mut n = 0;
+    // NB: one line buffer for the whole input; spans only, so compliance and risk are skipped.
+    while {
+        line.clear();
+        stdin.read_until(b'\n', &mut line)? > 0
+    } {
+        n += 1;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let reply = match serde_json::from_slice::<Line>(&line) {
-            Ok(input) => match analyzer.analyze(&input.text, options) {
-                Ok(result) => {
-                    let spans: Vec<Span> = result
-                        .pii
-                        .entities
-                        .iter()
-                        .map(|e| Span {
-                            entity_type: e.entity_type.as_str(),
-                            start: e.position.start,
-                            end: e.position.end,
-                            score: e.confidence,
-                        })
-                        .collect();
-                    serde_json::json!({"id": input.id, "spans": spans})
-                }
-                Err(e) => serde_json::json!({"id": input.id, "error": e.to_string()}),
-            },
+        match serde_json::from_slice::<Line>(&line) {
+            Ok(input) => {
+                let spans = analyzer
+                    .entities(&input.text)
+                    .iter()
+                    .map(|e| Span {
+                        entity_type: e.entity_type.as_str(),
+                        start: e.position.start,
+                        end: e.position.end,
+                        score: e.confidence,
+                    })
+                    .collect();
+                serde_json::to_writer(
+                    &mut out,
+                    &Reply {
+                        id: &input.id,
+                        spans,
+                    },
+                )?;
+            }
             // NB: serde_json's message names a position, never the line's content.
             Err(e) => {
-                serde_json::json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")})
+                let reply = serde_json::json!({"id": null, "line": n, "error": format!("invalid input line: {e}")});
+                serde_json::to_writer(&mut out, &reply)?;
             }
-        };
-        serde_json::to_writer(&mut out, &reply)?;
+        }
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -9,7 +9,7 @@ use crate::entity::EntityType;
 
 const PHONE_WORDS: Words = Words::new(&[
     "phone", "call", "tel", "mobile", "cell", "fax", "sms", "text me", "contact", "reach",
-    "number", "whatsapp", "dial",
+    "number", "whatsapp", "dial", "móvil", "movil", "celular", "komórk", "portable",
 ]);
 
 /// Finds PHONE_NUMBER.
@@ -20,11 +20,16 @@ pub(crate) struct Contact {
 impl Contact {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
-        // International (+CC ...), North American (NXX NXX XXXX) and leading-zero national forms.
+        // International (+CC ...), North American (NXX NXX XXXX), leading-zero national forms,
+        // a two-digit area code in parentheses (Brazil) and grouped national numbers without a
+        // trunk zero (Spain, Poland, Italian mobiles, Brazil), which [`shape_score`] narrows.
         let phone = [
             r"\+[0-9]{1,3}(?:[ .\-]?\(?[0-9]{1,5}\)?){1,6}",
             r"(?:1[ .\-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}",
             r"\(?0[0-9]{1,4}\)?(?:[ .\-]?[0-9]{2,4}){2,4}",
+            r"\([1-9][0-9]\) ?[0-9]{4,5}[ .\-]?[0-9]{4}",
+            r"[1-9][0-9]{2}(?:[ .\-][0-9]{3}[ .\-][0-9]{3,4}|(?:[ .\-][0-9]{2}){3})",
+            r"[1-9][0-9][ .\-](?:[0-9]{3}(?:[ .\-][0-9]{2}){2}|[0-9]{4}[ .\-][0-9]{4})",
         ]
         .join("|");
         Contact {
@@ -103,7 +108,38 @@ fn shape_score(s: &str) -> Option<f64> {
     if digits.first() == Some(&0) && (10..=11).contains(&count) && separated {
         return Some(0.6);
     }
-    None
+    if s.starts_with('(') && s.as_bytes().get(3) == Some(&b')') && (10..=11).contains(&count) {
+        return Some(0.6);
+    }
+    national_groups(s, count, digits[0]).then_some(NATIONAL_SCORE)
+}
+
+/// The score of a grouped national number without a trunk zero: reported only with a phone word
+/// near it, since such groups are also quantities, codes and ids.
+const NATIONAL_SCORE: f64 = 0.3;
+
+/// Whether `s` (with `count` digits, the first `first`) is grouped as a national number without
+/// a trunk zero: 9 digits as `912 345 678`, `612 34 56 78` or `12 345 67 89` (Spain, Poland),
+/// 10 as `11 2345 6789` (Brazil) or `333 123 4567` (Italian mobiles start with 3).
+fn national_groups(s: &str, count: usize, first: u8) -> bool {
+    let mut groups = [0usize; 5];
+    let mut n = 0;
+    for run in s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|r| !r.is_empty())
+    {
+        if n == groups.len() {
+            return false;
+        }
+        groups[n] = run.len();
+        n += 1;
+    }
+    match (count, &groups[..n]) {
+        (9, [3, 3, 3] | [3, 2, 2, 2] | [2, 3, 2, 2]) => first != 0,
+        (10, [2, 4, 4]) => first != 0,
+        (10, [3, 3, 4]) => first == 3,
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +172,13 @@ mod tests {
         );
         assert_eq!(found("ring +49 30 12345678"), vec!["+49 30 12345678"]);
         assert_eq!(found("tel 020 7946 0958"), vec!["020 7946 0958"]);
+        assert_eq!(found("teléfono 912 345 678"), vec!["912 345 678"]);
+        assert_eq!(found("móvil: 612 34 56 78"), vec!["612 34 56 78"]);
+        assert_eq!(found("tel. 12 345 67 89"), vec!["12 345 67 89"]);
+        assert_eq!(found("cellulare 333 123 4567"), vec!["333 123 4567"]);
+        assert_eq!(found("ligue (11) 91234-5678"), vec!["(11) 91234-5678"]);
+        assert_eq!(found("(21) 2345-6789"), vec!["(21) 2345-6789"]);
+        assert_eq!(found("telefone 11 2345 6789"), vec!["11 2345 6789"]);
     }
 
     #[test]
@@ -144,5 +187,7 @@ mod tests {
         assert!(found("id 2125550198").is_empty());
         assert!(found("on 2024-03-14").is_empty());
         assert!(found("ssn 536-22-1234").is_empty());
+        assert!(found("we shipped 912 345 678 units").is_empty());
+        assert!(found("order number 612 34 56 78").is_empty());
     }
 }

@@ -95,9 +95,8 @@ impl Credentials {
                 out.push(Candidate::new(EntityType::ApiKey, m.start(), m.end(), 0.9));
             }
         }
-        // Values already recognised by their format are not reported twice.
-        let known: std::collections::HashSet<usize> =
-            out[first..].iter().map(|c| c.start).collect();
+        // Values already recognised by their format are not reported twice (a text has few).
+        let recognised = out.len();
         for key in self.assigned_secret.find_iter(lower) {
             // NB: the value is found by hand when the greedy reading of the separators gives
             // the regex's match; only otherwise is the (slower) capture engine asked.
@@ -125,7 +124,9 @@ impl Credentials {
                 .chars()
                 .next_back()
                 .is_some_and(char::is_alphanumeric);
-            if !known.contains(&value.start)
+            if !out[first..recognised]
+                .iter()
+                .any(|c| c.start == value.start)
                 && mixed
                 && keyword_alone
                 && validate::entropy(v) >= 3.0

@@ -39,6 +39,21 @@ impl Dates {
 
     /// Appends candidates found in `text`.
     pub(crate) fn find(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
+        let first = out.len();
+        self.find_parts(text, regions, out);
+        join_parts(text, &mut out[first..]);
+        let mut kept = first;
+        for k in first..out.len() {
+            if out[k].score > 0.0 {
+                out[kept] = out[k];
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    }
+
+    /// Dates and times, each on its own.
+    fn find_parts(&self, text: &str, regions: &NumericRegions, out: &mut Vec<Candidate>) {
         // NB: a numeric date is one cluster of at least 4 digits with a `-`, `/` or `.`
         // between two of them, perhaps followed by a `Z`.
         let dated = |c: &Cluster| c.digits >= 4 && c.dashed;
@@ -82,6 +97,59 @@ impl Dates {
             }
         }
     }
+}
+
+/// Makes one span of a date and the time right after it (`06/08/2026 10:17 PM`,
+/// `March 3, 2024 at 14:05`), and takes in a weekday right before a date (`Monday, March 3`):
+/// a time taken into its date gets score 0 (the caller drops it).
+fn join_parts(text: &str, found: &mut [Candidate]) {
+    found.sort_by_key(|c| c.start);
+    for k in 0..found.len() {
+        let weekday = weekday_before(text, found[k].start);
+        found[k].start -= weekday;
+        if k + 1 < found.len() && found[k].score > 0.0 {
+            let gap = &text[found[k].end.min(found[k + 1].start)..found[k + 1].start];
+            let is_date = !text[found[k].start..found[k].end].contains(':');
+            let next_is_time = text[found[k + 1].start..found[k + 1].end].contains(':');
+            if is_date && next_is_time && matches!(gap, " " | ", " | " at " | ", at ") {
+                found[k].end = found[k + 1].end;
+                found[k + 1].score = 0.0;
+            }
+        }
+    }
+}
+
+/// How many bytes of a weekday name (`Monday, `, `Tue `) end right before byte `start`.
+fn weekday_before(text: &str, start: usize) -> usize {
+    const DAYS: &[&str] = &[
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat",
+        "Sun",
+    ];
+    let head = &text[..start];
+    for sep in [", ", " "] {
+        if let Some(rest) = head.strip_suffix(sep)
+            && let Some(day) = DAYS.iter().find(|d| rest.ends_with(**d))
+            && !rest[..rest.len() - day.len()]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric)
+        {
+            return day.len() + sep.len();
+        }
+    }
+    0
 }
 
 fn scored(text: &str, start: usize, end: usize, base: f64) -> Candidate {
@@ -142,6 +210,21 @@ mod tests {
             found("[2024-03-14T10:22:01Z] start"),
             vec!["2024-03-14T10:22:01Z"]
         );
+    }
+
+    #[test]
+    fn a_date_takes_in_the_time_after_it_and_the_weekday_before_it() {
+        assert_eq!(
+            found("opened 06/08/2026 10:17 PM\n"),
+            vec!["06/08/2026 10:17 PM"]
+        );
+        assert_eq!(
+            found("on Monday, March 3, 2024 at 14:05."),
+            vec!["Monday, March 3, 2024 at 14:05"]
+        );
+        assert_eq!(found("12 Jan 2024 16:40"), vec!["12 Jan 2024 16:40"]);
+        assert_eq!(found("at 10:30:00 11:00"), vec!["10:30:00", "11:00"]);
+        assert_eq!(found("Sundays 03/14/1985"), vec!["03/14/1985"]);
     }
 
     #[test]

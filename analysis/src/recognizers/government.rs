@@ -27,6 +27,9 @@ const LICENSE_WORDS: &[&str] = &[
     "dl:",
     "dl no",
     "dl number",
+    "dl_number",
+    "dl_no",
+    "dl_num",
     "license",
     "licence",
     "lic#",
@@ -61,7 +64,12 @@ impl Government {
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
             passport_words: keywords(PASSPORT_WORDS.list),
             license_words: keywords(LICENSE_WORDS),
-            license: Regex::new(r"[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}").expect("license pattern"),
+            // NB: grouped state formats first (`32 624 924`, `A6189 81168 32409`,
+            // `I 650 466 242 012`, `A123-456-78-901-0`), then Washington's `WDL` + 9, then runs.
+            license: Regex::new(
+                r"(?:[A-Z] ?)?\d{1,5}(?:[ \-]\d{1,5}){1,4}|WDL[A-Z0-9]{9}|[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}",
+            )
+            .expect("license pattern"),
             dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
         }
     }
@@ -92,6 +100,8 @@ impl Government {
         // NB: passports and licences need context, so only the text after a keyword is searched.
         for (offset, region) in
             after_keywords(text, regions.lower(), &self.passport_words, WINDOW_BEFORE)
+                .into_iter()
+                .map(|(offset, region)| (offset, through_reply(text, offset, region)))
         {
             for m in self.passport.find_iter(region) {
                 let (start, end) = (offset + m.start(), offset + m.end());
@@ -107,7 +117,8 @@ impl Government {
                 let (start, end) = (offset + m.start(), offset + m.end());
                 let (before, _) = around(text, start, end);
                 let medical = mentions(before, &DEA_WORDS) && validate::dea(m.as_str());
-                if standalone_number(text, start, end)
+                if plausible_license(m.as_str())
+                    && standalone_number(text, start, end)
                     && !medical
                     && !mentions(before, &PASSPORT_WORDS)
                 {
@@ -145,6 +156,40 @@ impl Government {
             ));
         }
     }
+}
+
+/// `region` (starting at byte `offset`), extended through the next line when its own line is a
+/// question: in a chat the number comes in the reply (`passport # please?` / `Ana: 912803456`).
+fn through_reply<'t>(text: &'t str, offset: usize, region: &'t str) -> &'t str {
+    const MAX_REPLY: usize = 160;
+    let Some(line_end) = text[offset..].find('\n').map(|i| offset + i) else {
+        return region;
+    };
+    if !text[..line_end].trim_end().ends_with('?') {
+        return region;
+    }
+    let reply_end = text[line_end + 1..]
+        .find('\n')
+        .map_or(text.len(), |i| line_end + 1 + i);
+    if reply_end - offset > MAX_REPLY || reply_end <= offset + region.len() {
+        return region;
+    }
+    &text[offset..reply_end]
+}
+
+/// Whether a licence-shaped match is ungrouped (its pattern says enough) or, when grouped, has
+/// 7 to 14 digits and one kind of separator.
+fn plausible_license(s: &str) -> bool {
+    let mut separators = s
+        .trim_start_matches(|c: char| c.is_ascii_uppercase())
+        .trim_start()
+        .bytes()
+        .filter(|b| matches!(b, b' ' | b'-'));
+    let Some(first) = separators.next() else {
+        return true;
+    };
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    (7..=14).contains(&digits) && separators.all(|b| b == first)
 }
 
 fn consistent_separators(s: &str) -> bool {
@@ -253,6 +298,37 @@ mod tests {
             vec![(EntityType::UsDriverLicense, "D1234567")]
         );
         assert!(found("reference D1234567").is_empty());
+    }
+
+    #[test]
+    fn a_passport_number_answering_a_question_on_the_line_before_is_found() {
+        let chat = "[1:20 PM] Kevin: can you confirm the passport number on the booking?\n\
+                    [1:22 PM] Aurelia Featherstonehaugh-Smith: W60089502\n";
+        assert_eq!(found(chat), vec![(EntityType::UsPassport, "W60089502")]);
+        let statement = "we checked the passport at the desk yesterday.\n\
+                         Kevin Featherstonehaugh-Smith: order 912803456\n";
+        assert!(found(statement).is_empty());
+    }
+
+    #[test]
+    fn state_licence_formats_with_spaces_dashes_and_key_value_labels_are_found() {
+        for (text, number) in [
+            ("license 32 624 924 (Pennsylvania)", "32 624 924"),
+            ("driver's license A6189 81168 32409", "A6189 81168 32409"),
+            ("DL# I 650 466 242 012", "I 650 466 242 012"),
+            ("license A123-456-78-901-0 (Florida)", "A123-456-78-901-0"),
+            ("dl_number=WDL7K2M9QX41 dl_state=Washington", "WDL7K2M9QX41"),
+            ("dl_number=A1234567 result=ok", "A1234567"),
+            ("Ohio license AB123456", "AB123456"),
+        ] {
+            assert_eq!(
+                found(text),
+                vec![(EntityType::UsDriverLicense, number)],
+                "{text}"
+            );
+        }
+        assert!(found("license valid 2019 - 2024").is_empty());
+        assert!(found("license 12 34").is_empty());
     }
 
     #[test]

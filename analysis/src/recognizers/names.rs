@@ -1,6 +1,7 @@
 //! Person names and places, from gazetteers, capitalisation, titles and cue phrases.
 
 use super::Candidate;
+use super::chat;
 use super::gazetteer::{Gazetteer, PlaceTier, Word};
 use crate::context::before;
 use crate::entity::EntityType;
@@ -36,7 +37,11 @@ const PERSON_CUES: &[&str] = &[
     "hey ",
     "thanks ",
     "thanks, ",
+    "thanks,\n",
     "thank you ",
+    "thank you,\n",
+    "best,\n",
+    "cheers,\n",
     "regards, ",
     "regards,\n",
     "sincerely, ",
@@ -47,6 +52,7 @@ const PERSON_CUES: &[&str] = &[
     "from: ",
     "to: ",
     "customer ",
+    "agent ",
     "user ",
     "contact ",
     "spoke with ",
@@ -173,6 +179,8 @@ struct Token {
     capitalised: bool,
     /// Joined to the previous token by exactly one space (or ". " after an initial).
     joined: bool,
+    /// Made of letters of a script without case (Hebrew, Devanagari, Arabic, …).
+    uncased: bool,
 }
 
 impl Names {
@@ -225,11 +233,12 @@ impl Names {
             })
             .collect();
         lower.info = &info;
+        self.speakers(text, out);
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
             if !tokens[i].capitalised {
-                i += 1;
+                i = uncased_person(text, &tokens, i, out).unwrap_or(i + 1);
                 continue;
             }
             // The run of joined capitalised tokens (and initials) starting here.
@@ -280,17 +289,7 @@ impl Names {
     ) -> Option<Candidate> {
         let g = &self.gazetteer;
         let cue = std::cell::OnceCell::new();
-        let cue = || {
-            *cue.get_or_init(|| {
-                let near = before(text, run[0].start, 16);
-                // NB: every cue ends with a space or a line break, after one of a few bytes.
-                let b = near.as_bytes();
-                near.ends_with([' ', '\n'])
-                    && b.len() >= 2
-                    && PERSON_CUE_ENDS[usize::from(b[b.len() - 2].to_ascii_lowercase())]
-                    && PERSON_CUES.iter().any(|c| ends_with_ignore_case(near, c))
-            })
-        };
+        let cue = || *cue.get_or_init(|| cued(text, run[0].start, run[0].end));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
         // Longest plausible name: up to three tokens, ending on a non-common word.
@@ -339,6 +338,20 @@ impl Names {
             ));
         }
         None
+    }
+
+    /// Chat speakers (`Mary: …`, `[13:24] Name: …`): a known given name, or any name when the
+    /// text has the shape of a transcript; roles, common words, titles and places are not.
+    fn speakers(&self, text: &str, out: &mut Vec<Candidate>) {
+        for s in chat::speakers(text) {
+            let first = text[s.start..s.end].split(' ').next().unwrap_or_default();
+            let word = self.gazetteer.word(&first.to_lowercase());
+            let other = word.org || word.title || word.place.is_some();
+            if !word.common && (word.first || s.transcript && !other) {
+                let score = if word.first { 0.85 } else { 0.75 };
+                out.push(Candidate::new(EntityType::Person, s.start, s.end, score));
+            }
+        }
     }
 
     /// Places starting at token `i`: the longest known name wins.
@@ -410,6 +423,53 @@ impl Names {
     }
 }
 
+/// Whether a cue phrase (`my name is `, `Dear `, `Thanks,\n`…) ends right before byte `start`,
+/// or the word `start..end` stands alone in parentheses before a colon (`(Amanda):`).
+fn cued(text: &str, start: usize, end: usize) -> bool {
+    let near = before(text, start, 16);
+    // NB: every cue ends with a space or a line break, after one of a few bytes.
+    let b = near.as_bytes();
+    let phrase = near.ends_with([' ', '\n'])
+        && b.len() >= 2
+        && PERSON_CUE_ENDS[usize::from(b[b.len() - 2].to_ascii_lowercase())]
+        && PERSON_CUES.iter().any(|c| {
+            // NB: the last two bytes first, which rule out most cues without a full comparison.
+            let cue = c.as_bytes();
+            cue[cue.len() - 1] == b[b.len() - 1]
+                && cue[cue.len() - 2] == b[b.len() - 2].to_ascii_lowercase()
+                && ends_with_ignore_case(near, c)
+        });
+    phrase || near.ends_with('(') && text[end..].starts_with("):")
+}
+
+/// A person of one to three words in a script without case right after a cue, if token `i`
+/// starts one; returns the token after it.
+fn uncased_person(
+    text: &str,
+    tokens: &[Token],
+    i: usize,
+    out: &mut Vec<Candidate>,
+) -> Option<usize> {
+    if !tokens[i].uncased {
+        return None;
+    }
+    let mut run = i + 1;
+    while run < tokens.len() && run - i < 3 && tokens[run].joined && tokens[run].uncased {
+        run += 1;
+    }
+    let last = tokens[run - 1].end;
+    if !cued(text, tokens[i].start, last) {
+        return None;
+    }
+    out.push(Candidate::new(
+        EntityType::Person,
+        tokens[i].start,
+        last,
+        0.7,
+    ));
+    Some(run)
+}
+
 fn next_is_region(g: &Gazetteer, rest: &str) -> bool {
     let word: String = rest
         .chars()
@@ -439,7 +499,7 @@ fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
         return b.is_ascii_alphabetic().then_some((char::from(b), 1));
     }
     let c = text[i..].chars().next()?;
-    c.is_alphabetic().then_some((c, c.len_utf8()))
+    (c.is_alphabetic() || chat::is_mark(c)).then_some((c, c.len_utf8()))
 }
 
 /// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
@@ -487,6 +547,7 @@ fn tokenize(text: &str) -> Vec<Token> {
                         end: j,
                         capitalised: false,
                         joined: true,
+                        uncased: false,
                     });
                 }
                 i = j;
@@ -556,6 +617,7 @@ fn tokenize(text: &str) -> Vec<Token> {
             end,
             capitalised,
             joined,
+            uncased: upper == 0 && lower == 0,
         });
     }
     tokens
@@ -630,6 +692,43 @@ mod tests {
     fn common_capitalised_words_are_not_names() {
         assert!(found("Thanks for the update. Will you call on Monday?").is_empty());
         assert!(found("The Mobile team is Reading logs at Johns Hopkins Hospital").is_empty());
+    }
+
+    #[test]
+    fn chat_speakers_sign_offs_and_agents_are_people() {
+        assert_eq!(
+            found("[13:24] Randý Vígþórsdóttir: +1\n[13:25] Kevin: ok"),
+            vec![
+                (EntityType::Person, "Randý Vígþórsdóttir"),
+                (EntityType::Person, "Kevin")
+            ]
+        );
+        assert_eq!(
+            found("Mary: sure thing"),
+            vec![(EntityType::Person, "Mary")]
+        );
+        assert_eq!(
+            found("Thank you,\nShannon"),
+            vec![(EntityType::Person, "Shannon")]
+        );
+        assert_eq!(
+            found("Assigned to agent Laura."),
+            vec![(EntityType::Person, "Laura")]
+        );
+        assert!(found("Agent: hi\nAgent: bye\nStatus: open").is_empty());
+    }
+
+    #[test]
+    fn names_in_scripts_without_case_are_found_after_a_cue() {
+        assert_eq!(
+            found("Customer name: נועה כהן\n"),
+            vec![(EntityType::Person, "נועה כהן")]
+        );
+        assert_eq!(
+            found("Patient: कशोर बलासुब्रमानियम\n"),
+            vec![(EntityType::Person, "कशोर बलासुब्रमानियम")]
+        );
+        assert!(found("שלום עולם").is_empty());
     }
 
     #[test]

@@ -19,6 +19,16 @@ const VERSION_WORDS: Words = Words::new(&[
     "v.",
     "sdk",
     "update to",
+    "upgrade to",
+    "runtime",
+    "patch",
+    "kernel",
+    "exercise",
+    "section",
+    "chapter",
+    "clause",
+    "article",
+    "\u{a7}",
 ]);
 const IP_WORDS: Words = Words::new(&[
     "ip", "address", "host", "server", "client", "from", "connect", "addr",
@@ -88,7 +98,10 @@ impl Network {
             }
             let (before_text, _) = around(text, start, end);
             let near = before(text, start, 16);
-            let score = if mentions(near, &VERSION_WORDS) || before_text.ends_with('v') {
+            let score = if mentions(near, &VERSION_WORDS)
+                || before_text.ends_with('v')
+                || in_version_column(text, start)
+            {
                 0.1
             } else if mentions(before_text, &IP_WORDS) {
                 0.95
@@ -115,6 +128,30 @@ impl Network {
             }
         }
     }
+}
+
+/// Whether byte `at` is in a cell of a `|`-delimited table whose header cell for that column
+/// names a version, release or build.
+fn in_version_column(text: &str, at: usize) -> bool {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..at].trim_start().starts_with('|') {
+        return false;
+    }
+    let column = text[line_start..at].matches('|').count();
+    // NB: the header is the first line of the run of table lines above.
+    let mut header = line_start;
+    while header > 0 {
+        let previous = text[..header - 1].rfind('\n').map_or(0, |i| i + 1);
+        if !text[previous..header].trim_start().starts_with('|') {
+            break;
+        }
+        header = previous;
+    }
+    let header_line = text[header..].lines().next().unwrap_or("");
+    header_line
+        .split('|')
+        .nth(column)
+        .is_some_and(|cell| mentions(cell, &VERSION_WORDS))
 }
 
 #[cfg(test)]
@@ -158,6 +195,18 @@ mod tests {
             vec![(EntityType::IpAddress, "192.168.1.20")]
         );
         assert!(found("upgrade to version 10.2.3.4 now").is_empty());
+        for text in [
+            "see Exercise 7.4.6.5",
+            "runtime 17.7.15.75 is installed",
+            "per section 12.4.1.3 of the policy",
+            "| component | version |\n|---|---|\n| cache | 10.2.3.4 |\n| api | 11.0.1.2 |",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+        assert_eq!(
+            found("| host | address |\n|---|---|\n| db | 10.2.3.4 |"),
+            vec![(EntityType::IpAddress, "10.2.3.4")]
+        );
         assert!(found("999.1.1.1").is_empty());
         assert!(found("1.2.3.4.5").is_empty());
     }
