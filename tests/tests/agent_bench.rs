@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
 
 use guardrails_crds::AnalysisTask;
+use guardrails_e2e::kit::measure::{cpu_time, load_average, memory_kib, percentile};
 use guardrails_e2e::kit::{
     BinarySpec, Probe, RunningBinary, TestCluster, WebhookReceiver, free_local_addr, wait_for,
 };
@@ -40,45 +41,6 @@ fn offered_rate() -> u64 {
         .and_then(|v| v.parse().ok())
         .filter(|&r| r > 0)
         .unwrap_or(RATE_PER_SECOND)
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) of a process so far, from `/proc/<pid>/stat`.
-fn cpu_time(pid: &str) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // NB: fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
-        .sum();
-    // NB: /proc counts in USER_HZ, which Linux fixes at 100 for user space.
-    Duration::from_millis(ticks * 10)
-}
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,8 +181,8 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
         percentile(&latencies, 0.90).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
         latencies.last().unwrap().as_secs_f64() * 1e3,
-        rss_kib(pid, "VmRSS:"),
-        rss_kib(pid, "VmHWM:"),
+        memory_kib(pid, "VmRSS:"),
+        memory_kib(pid, "VmHWM:"),
     );
     cluster.cleanup().await.unwrap();
 }

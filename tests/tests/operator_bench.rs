@@ -10,6 +10,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
+use guardrails_e2e::kit::measure::memory_kib;
 use guardrails_e2e::kit::{BinarySpec, Probe, RunningBinary, TestCluster, wait_for};
 use kube::{
     Api,
@@ -81,15 +82,6 @@ async fn wait_successes(http: &reqwest::Client, url: &str, want: usize, op: &Run
     .unwrap();
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 #[tokio::test]
 #[ignore = "benchmark: run with --release -- --ignored --nocapture"]
 async fn operator_throughput_and_memory() {
@@ -128,7 +120,7 @@ async fn operator_throughput_and_memory() {
         done.as_secs_f64(),
         first as f64 / done.as_secs_f64()
     );
-    let rss_backlog = rss_kib(op.pid().unwrap());
+    let rss_backlog = memory_kib(op.pid().unwrap(), "VmRSS:");
 
     // Tasks created while the operator runs.
     let live = (2 * first).min(total);
@@ -149,7 +141,7 @@ async fn operator_throughput_and_memory() {
     create_tasks(&tasks, live, total).await;
     wait_successes(&http, &metrics_url, total, &op).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss = rss_kib(op.pid().unwrap());
+    let rss = memory_kib(op.pid().unwrap(), "VmRSS:");
     println!(
         "operator bench: RSS {:.1} MiB after the backlog, {:.1} MiB with {total} finished tasks",
         rss_backlog as f64 / 1024.0,
