@@ -1,9 +1,12 @@
-//! Flags and environment of the `guardrails-api` binary (DESIGN §6, §7).
+//! Flags and environment of the `guardrails-api` binary.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+
+use crate::connections::HttpLimits;
 
 /// Default port of the REST API.
 pub const DEFAULT_PORT: u16 = 8000;
@@ -62,6 +65,19 @@ pub struct Config {
     #[arg(long, env = "MAX_STORED_TASKS", default_value_t = 100_000)]
     pub max_stored_tasks: usize,
 
+    /// Seconds a client has to send a request's headers; also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), help_heading = "HTTP server")]
+    pub header_read_timeout_seconds: u64,
+
+    /// Seconds a client has to send a whole request body (slower bodies get 408).
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), help_heading = "HTTP server")]
+    pub body_read_timeout_seconds: u64,
+
+    /// Client connections open at once; further clients wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..), help_heading = "HTTP server")]
+    pub max_connections: u64,
+
     /// Seconds to finish in-flight requests after SIGTERM or Ctrl-C.
     #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
@@ -97,6 +113,15 @@ impl Config {
             };
             SocketAddr::from((ip, DEFAULT_PORT))
         })
+    }
+
+    /// The limits of the HTTP server.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_seconds),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 
     /// Analyses run at once.

@@ -4,6 +4,7 @@
 //! Modules, from the wire inwards:
 //! - [`config`]: flags and environment of the `guardrails-api` binary;
 //! - [`server`]: the router, its middleware (request ids, body limit, tracing) and shutdown;
+//! - [`connections`]: the HTTP/1.1 server under limits (connections, timeouts, head sizes);
 //! - [`routes`]: the handlers of every endpoint;
 //! - [`auth`]: API keys and the bearer-token check;
 //! - [`problem`]: RFC 9457 problem+json errors with stable codes;
@@ -19,6 +20,7 @@
 pub mod auth;
 pub mod backend;
 pub mod config;
+pub mod connections;
 pub mod json;
 pub mod kubernetes;
 pub mod metrics;

@@ -6,21 +6,25 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state, map_request, map_response};
 use axum::routing::{get, post};
 use guardrails_agent::{Deliverer, RateLimiter};
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use kube::Api;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use tower::ServiceBuilder;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Span;
 
 use crate::auth::{self, ApiKeys};
 use crate::backend::Backend;
 use crate::config::{AuthMode, Config};
+use crate::connections;
 use crate::kubernetes::KubernetesTasks;
 use crate::metrics::{self, Metrics};
+use crate::problem;
 use crate::routes::{self, AppState};
 use crate::standalone::StandaloneTasks;
 use crate::task_cache::TaskCache;
@@ -28,8 +32,11 @@ use crate::webhook_url::WebhookRules;
 use crate::workers::Workers;
 use crate::{Error, Result};
 
-/// Header carrying the request id (generated when the client sends none).
+/// Header carrying the request id (generated when the client sends none or an unusable one).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Longest request id kept from a client.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
 
 /// The HTTP router: API routes behind `keys` (when set), operations routes open.
 pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize) -> Router {
@@ -51,8 +58,11 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(from_fn(connections::check_head))
+        .layer(map_response(problem::ensure_problem_json))
         .layer(
             ServiceBuilder::new()
+                .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     // NB: the span names method, path and request id only: no query, no body.
@@ -66,11 +76,43 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
                             tracing::info_span!("request", method = %request.method(),
                             path = %request.uri().path(), request_id = %id)
                         })
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .on_failure(log_failure),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
         .with_state(state)
+}
+
+/// Removes a client's request id that is too long or has characters other than letters,
+/// digits and `-_.:`, so a fresh one is made and no client text reaches the logs unchecked.
+async fn drop_unusable_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    let usable = request.headers().get(REQUEST_ID_HEADER).map(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID_BYTES
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    if usable == Some(false) {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    request
+}
+
+/// Logs a `5xx`: at debug for `503` (an expected refusal, counted in the metrics), else at error.
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _: &Span) {
+    match class {
+        ServerErrorsFailureClass::StatusCode(status)
+            if status == axum::http::StatusCode::SERVICE_UNAVAILABLE =>
+        {
+            tracing::debug!(status = status.as_u16(), ?latency, "request refused");
+        }
+        class => tracing::error!(%class, ?latency, "request failed"),
+    }
 }
 
 /// Builds the application of `config`: its router, ready to serve.
@@ -137,6 +179,7 @@ pub async fn build(config: &Config) -> Result<Router> {
         workers,
         rules: Arc::new(rules),
         max_text_bytes: config.max_text_bytes,
+        body_read_timeout: config.http_limits().body_read_timeout,
         metrics,
     };
     Ok(router(state, keys, config.max_body_bytes))
@@ -200,22 +243,12 @@ pub async fn run(config: Config) -> Result<()> {
     tracing::info!(address = %local, mode = if config.standalone { "standalone" } else { "kubernetes" },
         "guardrails-api listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let shutdown = async {
         guardrails_runtime::shutdown::signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
-        let _ = stop_tx.send(());
-    });
-    let drain_deadline = async move {
-        if stop_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
     };
-    tokio::select! {
-        result = server.into_future() => result.map_err(Error::Serve)?,
-        () = drain_deadline => tracing::warn!("in-flight requests did not finish within the grace period"),
+    if !connections::serve(listener, app, config.http_limits(), shutdown, grace).await {
+        tracing::warn!("in-flight requests did not finish within the grace period");
     }
     tracing::info!("stopped");
     Ok(())

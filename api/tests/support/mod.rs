@@ -1,6 +1,8 @@
 //! Test kit of the api's HTTP tests: a standalone app on the real router, requests, receivers.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use guardrails_agent::{AllowList, Deliverer, NetworkGuard, Policy, SigningSecret};
 use guardrails_api::auth::ApiKeys;
 use guardrails_api::backend::Backend;
+use guardrails_api::connections::{self, HttpLimits};
 use guardrails_api::metrics::Metrics;
 use guardrails_api::routes::AppState;
 use guardrails_api::server::router;
@@ -95,6 +98,22 @@ impl App {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// Serves the app on a loopback socket under `limits` until the test ends; its address.
+    pub async fn serve(&self, limits: HttpLimits) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        let forever = std::future::pending::<()>();
+        tokio::spawn(connections::serve(
+            listener,
+            router,
+            limits,
+            forever,
+            std::time::Duration::ZERO,
+        ));
+        addr
+    }
+
     /// Polls a task until `done` holds for its view (10 s at most).
     pub async fn wait_for_task(&self, task_id: &str, done: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..400 {
@@ -158,6 +177,7 @@ impl AppBuilder {
                 endpoints: None,
             }),
             max_text_bytes: self.max_text_bytes,
+            body_read_timeout: std::time::Duration::from_secs(2),
             metrics: Metrics::new(|_| {}),
         };
         let keys = ApiKeys::load(None, &[KEY.into()]).unwrap();
