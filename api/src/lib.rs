@@ -12,7 +12,8 @@
 //! - [`model`]: request and response bodies, and the validation of a request;
 //! - [`webhook_url`]: the allowlist and SSRF checks of a webhook URL before anything is created;
 //! - [`workers`]: the analysis worker pool;
-//! - [`backend`]: where tasks live — [`standalone`] (in memory) or [`kubernetes`] (AnalysisTasks);
+//! - [`backend`]: where tasks live — [`standalone`] (this process) or [`kubernetes`] (AnalysisTasks);
+//! - [`store`]: the embedded database of standalone mode (tasks, results, pending deliveries);
 //! - [`task_cache`]: the watch-backed cache of AnalysisTasks indexed by task id;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`openapi`]: the OpenAPI document served at `/openapi.json`.
@@ -30,6 +31,7 @@ pub mod problem;
 pub mod routes;
 pub mod server;
 pub mod standalone;
+pub mod store;
 pub mod task_cache;
 pub mod webhook_url;
 pub mod workers;
@@ -64,6 +66,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The standalone store cannot be opened or read.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
     /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),

@@ -20,13 +20,14 @@ use tracing::Span;
 
 use crate::auth::{self, ApiKeys};
 use crate::backend::Backend;
-use crate::config::{AuthMode, Config};
+use crate::config::{AuthMode, Config, DataDir};
 use crate::connections;
 use crate::kubernetes::KubernetesTasks;
 use crate::metrics::{self, Metrics};
 use crate::problem;
 use crate::routes::{self, AppState};
-use crate::standalone::StandaloneTasks;
+use crate::standalone::{self, StandaloneTasks};
+use crate::store::Store;
 use crate::task_cache::TaskCache;
 use crate::webhook_url::WebhookRules;
 use crate::workers::Workers;
@@ -139,13 +140,26 @@ pub async fn build(config: &Config) -> Result<Router> {
         }
         let delivery_metrics = deliverer.metrics().clone();
         let metrics = Metrics::new(|registry| delivery_metrics.register(registry));
+        let store = match config.data_dir() {
+            DataDir::Memory => Store::in_memory()?,
+            DataDir::Path(dir) => {
+                let store = Store::open(&dir)?;
+                tracing::info!(data_dir = %dir.display(), "tasks are kept in the store here");
+                store
+            }
+        };
+        let limits = standalone::Limits {
+            max_queued: config.max_queued_tasks,
+            max_in_memory: config.max_stored_tasks,
+            ttl: config.standalone_ttl(),
+        };
         let tasks = StandaloneTasks::new(
             workers.clone(),
             Arc::new(deliverer),
             policy,
-            config.max_queued_tasks,
-            config.max_stored_tasks,
-        );
+            Arc::new(store),
+            limits,
+        )?;
         (Backend::Standalone(tasks), metrics)
     } else {
         let mut kube_config = kube::Config::infer()
@@ -223,10 +237,8 @@ async fn redis_answers(url: &str) -> bool {
 
 /// Runs the api of `config` until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn run(config: Config) -> Result<()> {
-    if config.standalone {
-        tracing::warn!(
-            "standalone mode: tasks live in this process's memory only; nothing survives a restart"
-        );
+    if config.standalone && config.data_dir() == DataDir::Memory {
+        tracing::warn!("standalone mode with --data-dir :memory:: nothing survives a restart");
     }
     if config.auth == AuthMode::None {
         tracing::warn!(

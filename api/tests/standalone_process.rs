@@ -10,6 +10,7 @@ use support::process::Server;
 async fn a_full_queue_answers_503_counted_and_never_logged_as_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
+        ":memory:",
         &["--analysis-workers", "1", "--max-queued-tasks", "1"],
         &[("RUST_LOG", "info")],
         dir.path(),

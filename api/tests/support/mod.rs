@@ -16,7 +16,8 @@ use guardrails_api::connections::{self, HttpLimits};
 use guardrails_api::metrics::Metrics;
 use guardrails_api::routes::AppState;
 use guardrails_api::server::router;
-use guardrails_api::standalone::StandaloneTasks;
+use guardrails_api::standalone::{Limits, StandaloneTasks};
+use guardrails_api::store::Store;
 use guardrails_api::webhook_url::WebhookRules;
 use guardrails_api::workers::Workers;
 use serde_json::Value;
@@ -161,13 +162,15 @@ impl AppBuilder {
             ..Policy::default()
         };
         let deliverer = Deliverer::new(guard.clone()).unwrap();
-        let tasks = StandaloneTasks::new(
-            workers.clone(),
-            Arc::new(deliverer),
-            policy,
-            self.max_queued,
-            1000,
-        );
+        let limits = Limits {
+            max_queued: self.max_queued,
+            max_in_memory: 1000,
+            ttl: std::time::Duration::from_secs(3600),
+        };
+        let store = Arc::new(Store::in_memory().unwrap());
+        let tasks =
+            StandaloneTasks::new(workers.clone(), Arc::new(deliverer), policy, store, limits)
+                .unwrap();
         let state = AppState {
             backend: Backend::Standalone(tasks.clone()),
             workers: workers.clone(),

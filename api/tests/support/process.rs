@@ -17,8 +17,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts the binary with `args` and `env`, its log in `log_dir`; waits until it answers.
-    pub async fn start(args: &[&str], env: &[(&str, &str)], log_dir: &Path) -> Server {
+    /// Starts the binary on the store in `data_dir` with `args` and `env`, its log in
+    /// `log_dir`; waits until it answers.
+    pub async fn start(
+        data_dir: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        log_dir: &Path,
+    ) -> Server {
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -31,6 +37,8 @@ impl Server {
                 "none",
                 "--listen",
                 &addr.to_string(),
+                "--data-dir",
+                data_dir,
             ])
             .args(args)
             .envs(env.iter().copied())
