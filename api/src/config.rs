@@ -67,6 +67,11 @@ pub struct Config {
     #[arg(long, env = "MAX_QUEUED_TASKS", default_value_t = 10_000)]
     pub max_queued_tasks: usize,
 
+    /// Bytes of submitted text held in memory at once, waiting for a worker or being analysed
+    /// (sync and standalone async); more gets 503 with Retry-After.
+    #[arg(long, env = "MEMORY_BUDGET_BYTES", default_value_t = 128 * 1024 * 1024)]
+    pub memory_budget_bytes: usize,
+
     /// Standalone: task statuses cached in memory; older ones are read from the store.
     #[arg(long, env = "MAX_STORED_TASKS", default_value_t = 100_000)]
     pub max_stored_tasks: usize,

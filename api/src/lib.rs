@@ -12,6 +12,7 @@
 //! - [`model`]: request and response bodies, and the validation of a request;
 //! - [`webhook_url`]: the allowlist and SSRF checks of a webhook URL before anything is created;
 //! - [`workers`]: the analysis worker pool;
+//! - [`budget`]: the memory budget of text being analysed or waiting for it;
 //! - [`backend`]: where tasks live — [`standalone`] (this process) or [`kubernetes`] (AnalysisTasks);
 //! - [`store`]: the embedded database of standalone mode (tasks, results, pending deliveries);
 //! - [`task_cache`]: the watch-backed cache of AnalysisTasks indexed by task id;
@@ -20,6 +21,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod budget;
 pub mod config;
 pub mod connections;
 pub mod json;

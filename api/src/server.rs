@@ -20,6 +20,7 @@ use tracing::Span;
 
 use crate::auth::{self, ApiKeys};
 use crate::backend::Backend;
+use crate::budget::MemoryBudget;
 use crate::config::{AuthMode, Config, DataDir};
 use crate::connections;
 use crate::kubernetes::KubernetesTasks;
@@ -125,6 +126,12 @@ pub async fn build(config: &Config) -> Result<Router> {
         )?)),
         AuthMode::None => None,
     };
+    if config.memory_budget_bytes < config.max_text_bytes {
+        return Err(Error::Config(
+            "--memory-budget-bytes must hold at least one text of --max-text-bytes".into(),
+        ));
+    }
+    let budget = MemoryBudget::new(config.memory_budget_bytes);
     let workers = Workers::new(config.workers());
     let guard = config.delivery.network_guard()?;
     let policy = config.delivery.default_policy()?;
@@ -149,6 +156,7 @@ pub async fn build(config: &Config) -> Result<Router> {
             }
         };
         let limits = standalone::Limits {
+            budget: budget.clone(),
             max_queued: config.max_queued_tasks,
             max_in_memory: config.max_stored_tasks,
             ttl: config.standalone_ttl(),
@@ -193,6 +201,7 @@ pub async fn build(config: &Config) -> Result<Router> {
         workers,
         rules: Arc::new(rules),
         max_text_bytes: config.max_text_bytes,
+        budget,
         body_read_timeout: config.http_limits().body_read_timeout,
         metrics,
     };

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::budget::{MemoryBudget, Reservation};
 use crate::model::{
     AttemptView, SUBMITTED_MESSAGE, Submission, SubmittedTask, TaskState, TaskView, WebhookView,
     rfc3339,
@@ -30,9 +31,11 @@ const MAX_ATTEMPTS_SHOWN: usize = guardrails_crds::delivery::MAX_STATUS_ATTEMPTS
 /// How often expired tasks are removed.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-/// How many tasks and how long they are kept.
-#[derive(Clone, Copy, Debug)]
+/// How much work is held and how long tasks are kept.
+#[derive(Clone, Debug)]
 pub struct Limits {
+    /// Text bytes waiting for a worker or being analysed, shared with the sync endpoint.
+    pub budget: MemoryBudget,
     /// Submissions waiting for a worker before the async endpoint answers 503.
     pub max_queued: usize,
     /// Task views kept in memory; older ones are read from the store.
@@ -61,7 +64,10 @@ struct Views {
 /// A submission waiting for a worker.
 struct Job {
     id: Uuid,
-    submission: Submission,
+    /// The submission, or `None` for one recovered after a restart (read from the store).
+    submission: Option<Submission>,
+    /// The text's share of the memory budget, given back once the outcome is stored.
+    reservation: Option<Reservation>,
 }
 
 impl StandaloneTasks {
@@ -91,7 +97,7 @@ impl StandaloneTasks {
             }
         }
         let (queued, deliveries) = (recovered.queued.len(), recovered.deliveries.len());
-        for (task_id, submission) in recovered.queued {
+        for task_id in recovered.queued {
             let Ok(id) = Uuid::parse_str(&task_id) else {
                 continue;
             };
@@ -100,7 +106,11 @@ impl StandaloneTasks {
                 view.started_at = None;
             });
             // NB: the channel was made large enough for every recovered job.
-            let _ = tasks.jobs.try_send(Job { id, submission });
+            let _ = tasks.jobs.try_send(Job {
+                id,
+                submission: None,
+                reservation: None,
+            });
         }
         for (task_id, delivery) in recovered.deliveries {
             if let Ok(id) = Uuid::parse_str(&task_id) {
@@ -126,6 +136,7 @@ impl StandaloneTasks {
                 "too many analyses are waiting; retry in a moment",
             )
         })?;
+        let reservation = self.limits.budget.try_reserve(submission.text.len())?;
         let id = Uuid::new_v4();
         let submitted_at = rfc3339(Timestamp::now());
         let view = TaskView {
@@ -152,7 +163,11 @@ impl StandaloneTasks {
         .map_err(|err| store_failed(&err.to_string()))?;
         let task_id = view.task_id.clone();
         self.remember(id, view);
-        permit.send(Job { id, submission });
+        permit.send(Job {
+            id,
+            submission: Some(submission),
+            reservation: Some(reservation),
+        });
         Ok(SubmittedTask {
             task_id,
             status: TaskState::Pending,
@@ -249,7 +264,14 @@ impl StandaloneTasks {
     /// The job of one task on its reserved worker: analysis, then the webhook delivery if one
     /// was asked for.
     async fn run(self: Arc<Self>, job: Job, slot: Slot) {
-        let Job { id, submission } = job;
+        let Job {
+            id,
+            submission,
+            reservation,
+        } = job;
+        let Some(submission) = self.submission(id, submission).await else {
+            return;
+        };
         self.update(id, |view| {
             view.status = TaskState::Started;
             view.started_at = Some(rfc3339(Timestamp::now()));
@@ -300,10 +322,29 @@ impl StandaloneTasks {
             store.save_analysed(&stored, result.as_deref(), record.as_ref(), expires_at)
         })
         .await;
+        drop(reservation);
         // NB: shown only once stored, so a SUCCESS read always finds its result.
         self.update(id, |cached| *cached = view);
         if let Some(delivery) = delivery {
             self.deliver(id, delivery, result_value).await;
+        }
+    }
+
+    /// The submission of a job: its own, else the one kept in the store.
+    async fn submission(&self, id: Uuid, given: Option<Submission>) -> Option<Submission> {
+        if given.is_some() {
+            return given;
+        }
+        let store = self.store.clone();
+        let task_id = id.to_string();
+        match tokio::task::spawn_blocking(move || store.queued(&task_id)).await {
+            Ok(Ok(Some(submission))) => Some(submission),
+            Ok(Ok(None)) => None,
+            Ok(Err(err)) => {
+                tracing::error!(task_id = %id, error = %err, "cannot read a queued text");
+                None
+            }
+            Err(_) => None,
         }
     }
 

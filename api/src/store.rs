@@ -86,8 +86,8 @@ pub struct PendingDelivery {
 pub struct Recovered {
     /// Every task kept, oldest submission first.
     pub tasks: Vec<TaskView>,
-    /// Submissions to analyse, by task id.
-    pub queued: Vec<(String, Submission)>,
+    /// Ids of the tasks to analyse, oldest first (their texts stay in the store until then).
+    pub queued: Vec<String>,
     /// Deliveries to resume, by task id.
     pub deliveries: Vec<(String, PendingDelivery)>,
 }
@@ -209,6 +209,13 @@ impl Store {
             .transpose()
     }
 
+    /// The submission of a task not analysed yet.
+    pub fn queued(&self, task_id: &str) -> Result<Option<Submission>, StoreError> {
+        self.read(QUEUED, task_id)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
+    }
+
     /// The result JSON of a task, if it succeeded and is kept.
     pub fn result(&self, task_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(RESULTS, task_id)
@@ -243,8 +250,8 @@ impl Store {
         let mut tasks: Vec<TaskView> = all(&read.open_table(TASKS).db()?)?;
         tasks.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at));
         Ok(Recovered {
+            queued: queued_ids(&read.open_table(QUEUED).db()?, &tasks)?,
             tasks,
-            queued: all_by_id(&read.open_table(QUEUED).db()?)?,
             deliveries: all_by_id(&read.open_table(DELIVERIES).db()?)?,
         })
     }
@@ -323,6 +330,20 @@ fn all_by_id<T: DeserializeOwned>(
     Ok(records)
 }
 
+/// The keys of the queue, in the order of `tasks` (oldest first).
+fn queued_ids(
+    queue: &impl ReadableTable<&'static str, &'static [u8]>,
+    tasks: &[TaskView],
+) -> Result<Vec<String>, StoreError> {
+    let mut ids = Vec::new();
+    for task in tasks {
+        if queue.get(task.task_id.as_str()).db()?.is_some() {
+            ids.push(task.task_id.clone());
+        }
+    }
+    Ok(ids)
+}
+
 fn unix_seconds(at: Timestamp) -> u64 {
     u64::try_from(at.as_second()).unwrap_or(0)
 }
@@ -395,9 +416,13 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let recovered = store.recover().unwrap();
         assert_eq!(recovered.tasks.len(), 2);
-        assert_eq!(recovered.queued.len(), 1);
-        assert_eq!(recovered.queued[0].0, "queued");
-        assert_eq!(recovered.queued[0].1, submission());
+        assert_eq!(recovered.queued, ["queued"]);
+        assert_eq!(store.queued("queued").unwrap(), Some(submission()));
+        assert_eq!(
+            store.queued("done").unwrap(),
+            None,
+            "analysed texts leave the store"
+        );
         assert_eq!(recovered.deliveries, vec![("done".to_owned(), delivery())]);
         assert_eq!(
             store.result("done").unwrap().as_deref(),

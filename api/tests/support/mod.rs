@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use guardrails_agent::{AllowList, Deliverer, NetworkGuard, Policy, SigningSecret};
 use guardrails_api::auth::ApiKeys;
 use guardrails_api::backend::Backend;
+use guardrails_api::budget::MemoryBudget;
 use guardrails_api::connections::{self, HttpLimits};
 use guardrails_api::metrics::Metrics;
 use guardrails_api::routes::AppState;
@@ -44,6 +45,7 @@ pub struct AppBuilder {
     max_body_bytes: usize,
     max_text_bytes: usize,
     max_queued: usize,
+    memory_budget: usize,
 }
 
 impl App {
@@ -55,6 +57,7 @@ impl App {
             max_body_bytes: 64 * 1024,
             max_text_bytes: 32 * 1024,
             max_queued: 100,
+            memory_budget: 16 * 1024 * 1024,
         }
     }
 
@@ -142,6 +145,12 @@ impl AppBuilder {
         self
     }
 
+    /// At most `bytes` of text are held for analysis.
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
     /// Private and loopback destinations are refused, as in production.
     pub fn public_destinations_only(mut self) -> Self {
         self.allow_private = false;
@@ -162,7 +171,9 @@ impl AppBuilder {
             ..Policy::default()
         };
         let deliverer = Deliverer::new(guard.clone()).unwrap();
+        let budget = MemoryBudget::new(self.memory_budget);
         let limits = Limits {
+            budget: budget.clone(),
             max_queued: self.max_queued,
             max_in_memory: 1000,
             ttl: std::time::Duration::from_secs(3600),
@@ -180,6 +191,7 @@ impl AppBuilder {
                 endpoints: None,
             }),
             max_text_bytes: self.max_text_bytes,
+            budget,
             body_read_timeout: std::time::Duration::from_secs(2),
             metrics: Metrics::new(|_| {}),
         };

@@ -30,7 +30,9 @@ impl Server {
             .local_addr()
             .unwrap();
         let log = log_dir.join(format!("api-{}.log", addr.port()));
-        let child = Command::new(env!("CARGO_BIN_EXE_guardrails-api"))
+        let binary = std::env::var("GUARDRAILS_API_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_guardrails-api").to_owned());
+        let child = Command::new(binary)
             .args([
                 "--standalone",
                 "--auth",
@@ -63,6 +65,11 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the api did not start:\n{}", self.logs());
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
     }
 
     /// The URL of `path` on this server.
