@@ -5,6 +5,9 @@
 //! the store as of the last completed call.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread::JoinHandle;
 
 use guardrails_agent::{DeliveryAttempt, EventType};
 use jiff::Timestamp;
@@ -31,6 +34,9 @@ pub const FILE_NAME: &str = "guardrails.redb";
 /// Page cache of the database file: results are read from disk, not kept in memory.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Most submissions committed in one transaction.
+const MAX_GROUP: usize = 256;
+
 /// Why the store cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,6 +52,9 @@ pub enum StoreError {
         #[source]
         source: redb::Error,
     },
+    /// The thread committing submissions has stopped (the process is shutting down).
+    #[error("the task store is closed")]
+    Closed,
     /// A record does not decode (written by an incompatible version).
     #[error("a record of the task store cannot be read: {0}")]
     Record(#[from] serde_json::Error),
@@ -94,7 +103,18 @@ pub struct Recovered {
 
 /// The redb database of standalone mode.
 pub struct Store {
-    db: Database,
+    db: Arc<Database>,
+    grouped: Option<Sender<Grouped>>,
+    committer: Option<JoinHandle<()>>,
+}
+
+/// A change to the tables, applied inside a write transaction.
+type Change = Box<dyn Fn(&mut Tables<'_>) -> Result<(), StoreError> + Send>;
+
+/// A change waiting for the next group commit, and where its outcome goes.
+struct Grouped {
+    change: Change,
+    done: SyncSender<Result<(), StoreError>>,
 }
 
 impl Store {
@@ -122,9 +142,21 @@ impl Store {
     }
 
     fn with_tables(db: Database) -> Result<Self, StoreError> {
-        let store = Self { db };
-        store.write(|_| Ok(()))?;
-        Ok(store)
+        let db = Arc::new(db);
+        write(&db, |_| Ok(()))?;
+        let (grouped, pending) = channel();
+        let committer = {
+            let db = db.clone();
+            std::thread::Builder::new()
+                .name("store-commits".into())
+                .spawn(move || commit_in_groups(&db, &pending))
+                .map_err(|e| StoreError::Database(redb::Error::Io(e)))?
+        };
+        Ok(Self {
+            db,
+            grouped: Some(grouped),
+            committer: Some(committer),
+        })
     }
 
     /// Records an accepted submission: its view and its text, to analyse.
@@ -134,8 +166,10 @@ impl Store {
         submission: &Submission,
     ) -> Result<(), StoreError> {
         let record = serde_json::to_vec(submission)?;
-        self.write(|tables| {
-            tables.put_view(view)?;
+        let view = view.clone();
+        // NB: committed together with the submissions arriving meanwhile: one fsync for all.
+        self.write_grouped(move |tables| {
+            tables.put_view(&view)?;
             tables
                 .queued
                 .insert(view.task_id.as_str(), record.as_slice())
@@ -146,7 +180,8 @@ impl Store {
 
     /// Records a changed view (e.g. the analysis started, a delivery attempt was made).
     pub fn save_view(&self, view: &TaskView) -> Result<(), StoreError> {
-        self.write(|tables| tables.put_view(view))
+        let view = view.clone();
+        self.write_grouped(move |tables| tables.put_view(&view))
     }
 
     /// Records the end of an analysis in one transaction: the view, the result, the delivery to
@@ -159,12 +194,13 @@ impl Store {
         expires_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         let delivery = delivery.map(serde_json::to_vec).transpose()?;
-        self.write(|tables| {
+        let (view, result) = (view.clone(), result.map(<[u8]>::to_vec));
+        self.write_grouped(move |tables| {
             let id = view.task_id.as_str();
-            tables.put_view(view)?;
+            tables.put_view(&view)?;
             tables.queued.remove(id).db()?;
-            if let Some(result) = result {
-                tables.results.insert(id, result).db()?;
+            if let Some(result) = &result {
+                tables.results.insert(id, result.as_slice()).db()?;
             }
             if let Some(delivery) = &delivery {
                 tables.deliveries.insert(id, delivery.as_slice()).db()?;
@@ -183,8 +219,9 @@ impl Store {
         delivery: &PendingDelivery,
     ) -> Result<(), StoreError> {
         let record = serde_json::to_vec(delivery)?;
-        self.write(|tables| {
-            tables.put_view(view)?;
+        let view = view.clone();
+        self.write_grouped(move |tables| {
+            tables.put_view(&view)?;
             tables
                 .deliveries
                 .insert(view.task_id.as_str(), record.as_slice())
@@ -195,8 +232,9 @@ impl Store {
 
     /// Records the end of a delivery: the final view; nothing is left to resume.
     pub fn finish_delivery(&self, view: &TaskView) -> Result<(), StoreError> {
-        self.write(|tables| {
-            tables.put_view(view)?;
+        let view = view.clone();
+        self.write_grouped(move |tables| {
+            tables.put_view(&view)?;
             tables.deliveries.remove(view.task_id.as_str()).db()?;
             Ok(())
         })
@@ -270,18 +308,72 @@ impl Store {
         &self,
         change: impl FnOnce(&mut Tables<'_>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let write = self.db.begin_write().db()?;
-        {
-            let mut tables = Tables {
-                tasks: write.open_table(TASKS).db()?,
-                queued: write.open_table(QUEUED).db()?,
-                results: write.open_table(RESULTS).db()?,
-                deliveries: write.open_table(DELIVERIES).db()?,
-                expiry: write.open_table(EXPIRY).db()?,
-            };
-            change(&mut tables)?;
+        write(&self.db, change)
+    }
+
+    /// Writes `change` in the next group commit and waits until it is on disk.
+    fn write_grouped(
+        &self,
+        change: impl Fn(&mut Tables<'_>) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        let (done, outcome) = sync_channel(1);
+        let grouped = Grouped {
+            change: Box::new(change),
+            done,
+        };
+        let sender = self.grouped.as_ref().ok_or(StoreError::Closed)?;
+        sender.send(grouped).map_err(|_| StoreError::Closed)?;
+        outcome.recv().map_err(|_| StoreError::Closed)?
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // NB: the committer holds the database; it must be gone before the file can reopen.
+        self.grouped.take();
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
         }
-        write.commit().db()
+    }
+}
+
+/// One write transaction running `change`, committed to disk.
+fn write(
+    db: &Database,
+    change: impl FnOnce(&mut Tables<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let write = db.begin_write().db()?;
+    {
+        let mut tables = Tables {
+            tasks: write.open_table(TASKS).db()?,
+            queued: write.open_table(QUEUED).db()?,
+            results: write.open_table(RESULTS).db()?,
+            deliveries: write.open_table(DELIVERIES).db()?,
+            expiry: write.open_table(EXPIRY).db()?,
+        };
+        change(&mut tables)?;
+    }
+    write.commit().db()
+}
+
+/// Commits the changes waiting, as many as have arrived, in one transaction each round; if the
+/// group fails, each change is retried alone so one bad change fails only its own caller.
+fn commit_in_groups(db: &Database, pending: &Receiver<Grouped>) {
+    while let Ok(first) = pending.recv() {
+        let mut group = vec![first];
+        group.extend(pending.try_iter().take(MAX_GROUP - 1));
+        let together = write(db, |tables| {
+            group
+                .iter()
+                .try_for_each(|grouped| (grouped.change)(tables))
+        });
+        for grouped in &group {
+            let outcome = match &together {
+                Ok(()) => Ok(()),
+                Err(_) => write(db, |tables| (grouped.change)(tables)),
+            };
+            let _ = grouped.done.send(outcome);
+        }
     }
 }
 
@@ -432,6 +524,23 @@ mod tests {
             store.view("done").unwrap().unwrap().status,
             TaskState::Success
         );
+    }
+
+    #[test]
+    fn submissions_written_at_once_are_all_kept() {
+        let store = Arc::new(Store::in_memory().unwrap());
+        let writers: Vec<_> = (0..32)
+            .map(|i| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    store.save_submitted(&view(&format!("t{i:02}")), &submission())
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap().unwrap();
+        }
+        assert_eq!(store.recover().unwrap().queued.len(), 32);
     }
 
     #[test]
