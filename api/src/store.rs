@@ -178,12 +178,6 @@ impl Store {
         })
     }
 
-    /// Records a changed view (e.g. the analysis started, a delivery attempt was made).
-    pub fn save_view(&self, view: &TaskView) -> Result<(), StoreError> {
-        let view = view.clone();
-        self.write_grouped(move |tables| tables.put_view(&view))
-    }
-
     /// Records the end of an analysis in one transaction: the view, the result, the delivery to
     /// make (if any) and when the task expires; the queued text is removed.
     pub fn save_analysed(
