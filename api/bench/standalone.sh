@@ -9,10 +9,11 @@ DURATION="${DURATION:-20s}"
 PORT="${PORT:-18700}"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 cargo build --release -p guardrails-api --bin guardrails-api
+data_dir=$(mktemp -d)
 "$CARGO_TARGET_DIR/release/guardrails-api" --standalone --auth none --listen "127.0.0.1:$PORT" \
-  --max-queued-tasks 1000000 --max-stored-tasks 1000000 2>/dev/null &
+  --data-dir "$data_dir" --max-queued-tasks 1000000 --max-stored-tasks 1000000 2>/dev/null &
 server=$!
-trap 'kill "$server"' EXIT
+trap 'kill "$server"; rm -rf "$data_dir"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 ticks_per_second=$(getconf CLK_TCK)

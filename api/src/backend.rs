@@ -1,4 +1,4 @@
-//! Where tasks live: in memory (standalone) or as AnalysisTasks in Kubernetes.
+//! Where tasks live: in this process's store (standalone) or as AnalysisTasks in Kubernetes.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use crate::standalone::StandaloneTasks;
 /// The task store behind the async endpoints.
 #[derive(Clone)]
 pub enum Backend {
-    /// In memory, analysed and delivered in this process.
+    /// In the embedded store, analysed and delivered in this process.
     Standalone(Arc<StandaloneTasks>),
     /// AnalysisTask resources, analysed by the operator and delivered by the agent.
     Kubernetes(Arc<KubernetesTasks>),
@@ -20,7 +20,7 @@ impl Backend {
     /// Creates a task for a validated submission.
     pub async fn submit(&self, submission: Submission) -> Result<SubmittedTask, ApiError> {
         match self {
-            Backend::Standalone(tasks) => tasks.submit(submission),
+            Backend::Standalone(tasks) => tasks.submit(submission).await,
             Backend::Kubernetes(tasks) => tasks.submit(submission).await,
         }
     }
@@ -28,7 +28,7 @@ impl Backend {
     /// The task with this id, or `None` if there is none.
     pub async fn get(&self, task_id: &str) -> Result<Option<TaskView>, ApiError> {
         match self {
-            Backend::Standalone(tasks) => Ok(tasks.get(task_id)),
+            Backend::Standalone(tasks) => tasks.get(task_id).await,
             Backend::Kubernetes(tasks) => tasks.get(task_id).await,
         }
     }

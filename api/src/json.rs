@@ -1,5 +1,5 @@
-//! The JSON body extractor: bad bodies become problems (400, 413, 415) whose text never echoes
-//! the body.
+//! The JSON body extractor: bad or slow bodies become problems (400, 408, 413, 415) whose text
+//! never echoes the body.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -7,22 +7,35 @@ use axum::http::{StatusCode, header};
 use serde_json::Value;
 
 use crate::problem::{ApiError, Code};
+use crate::routes::AppState;
 
 /// A request body that was declared as JSON and parses as JSON.
 #[derive(Debug)]
 pub struct JsonBody(pub Value);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers().get(header::CONTENT_TYPE)) {
             return Err(ApiError::new(
                 Code::UnsupportedMediaType,
                 "send the body with `Content-Type: application/json`",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let deadline = state.body_read_timeout;
+        let read = tokio::time::timeout(deadline, Bytes::from_request(req, state))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    Code::RequestTimeout,
+                    format!(
+                        "the request body did not arrive within {} s",
+                        deadline.as_secs()
+                    ),
+                )
+            })?;
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     Code::BodyTooLarge,

@@ -4,6 +4,7 @@
 //! Modules, from the wire inwards:
 //! - [`config`]: flags and environment of the `guardrails-api` binary;
 //! - [`server`]: the router, its middleware (request ids, body limit, tracing) and shutdown;
+//! - [`connections`]: the HTTP/1.1 server under limits (connections, timeouts, head sizes);
 //! - [`routes`]: the handlers of every endpoint;
 //! - [`auth`]: API keys and the bearer-token check;
 //! - [`problem`]: RFC 9457 problem+json errors with stable codes;
@@ -11,14 +12,18 @@
 //! - [`model`]: request and response bodies, and the validation of a request;
 //! - [`webhook_url`]: the allowlist and SSRF checks of a webhook URL before anything is created;
 //! - [`workers`]: the analysis worker pool;
-//! - [`backend`]: where tasks live — [`standalone`] (in memory) or [`kubernetes`] (AnalysisTasks);
+//! - [`budget`]: the memory budget of text being analysed or waiting for it;
+//! - [`backend`]: where tasks live — [`standalone`] (this process) or [`kubernetes`] (AnalysisTasks);
+//! - [`store`]: the embedded database of standalone mode (tasks, results, pending deliveries);
 //! - [`task_cache`]: the watch-backed cache of AnalysisTasks indexed by task id;
 //! - [`metrics`]: Prometheus metrics;
 //! - [`openapi`]: the OpenAPI document served at `/openapi.json`.
 
 pub mod auth;
 pub mod backend;
+pub mod budget;
 pub mod config;
+pub mod connections;
 pub mod json;
 pub mod kubernetes;
 pub mod metrics;
@@ -28,6 +33,7 @@ pub mod problem;
 pub mod routes;
 pub mod server;
 pub mod standalone;
+pub mod store;
 pub mod task_cache;
 pub mod webhook_url;
 pub mod workers;
@@ -62,6 +68,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The standalone store cannot be opened or read.
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
     /// The server stopped with an I/O error.
     #[error("server error: {0}")]
     Serve(#[source] std::io::Error),

@@ -39,6 +39,8 @@ pub struct Metrics {
     pub latency: Family<RouteLabels, Histogram>,
     /// Async tasks accepted.
     pub tasks_submitted: Counter,
+    /// Async submissions refused with `503` because the server is at capacity.
+    pub tasks_refused: Counter,
 }
 
 impl Metrics {
@@ -50,6 +52,7 @@ impl Metrics {
             Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
         let tasks_submitted = Counter::default();
+        let tasks_refused = Counter::default();
         {
             let api = registry.sub_registry_with_prefix("guardrails_api");
             api.register("requests", "HTTP requests answered", requests.clone());
@@ -63,6 +66,11 @@ impl Metrics {
                 "Analysis tasks accepted by the async endpoint",
                 tasks_submitted.clone(),
             );
+            api.register(
+                "tasks_refused",
+                "Async submissions refused with 503 because the server is at capacity",
+                tasks_refused.clone(),
+            );
         }
         extra(&mut registry);
         Arc::new(Self {
@@ -70,6 +78,7 @@ impl Metrics {
             requests,
             latency,
             tasks_submitted,
+            tasks_refused,
         })
     }
 

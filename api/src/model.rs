@@ -47,8 +47,8 @@ pub enum FrameworkName {
     Ccpa,
 }
 
-/// A request that passed validation.
-#[derive(Clone, PartialEq)]
+/// A request that passed validation (kept in the standalone store until it is analysed).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
     /// The text to analyse.
     pub text: String,
@@ -73,7 +73,7 @@ impl std::fmt::Debug for Submission {
 }
 
 /// The webhook part of a submission.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRequest {
     /// The destination, as given.
     pub url: String,

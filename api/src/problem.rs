@@ -14,14 +14,20 @@ pub const TYPE_PREFIX: &str = "https://guardrails.io/problems/";
 /// Stable machine-readable error codes; each is also the last segment of the problem `type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
+    /// The request cannot be read as HTTP (e.g. an invalid path encoding).
+    BadRequest,
     /// The body is not valid JSON (syntax, encoding, truncation).
     MalformedJson,
     /// No or wrong API key.
     Unauthorized,
+    /// The request body did not arrive within the body-read timeout.
+    RequestTimeout,
     /// The request body is larger than the body limit.
     BodyTooLarge,
     /// The text is longer than the text limit.
     TextTooLarge,
+    /// The request target (path and query) is longer than the limit.
+    UriTooLong,
     /// The body is not declared as JSON.
     UnsupportedMediaType,
     /// A field has the wrong type, is missing or holds a value not allowed.
@@ -36,7 +42,9 @@ pub enum Code {
     NotFound,
     /// The route exists but not with this method.
     MethodNotAllowed,
-    /// Kubernetes cannot be reached, or the server is shutting down.
+    /// Too many header fields, or too many header bytes.
+    HeadersTooLarge,
+    /// Kubernetes cannot be reached, the server is shutting down, or it is at capacity.
     Unavailable,
     /// Something broke on our side; the log has the details under the request id.
     Internal,
@@ -46,10 +54,13 @@ impl Code {
     /// The code as sent, e.g. `unknown_framework`.
     pub fn as_str(self) -> &'static str {
         match self {
+            Code::BadRequest => "bad_request",
             Code::MalformedJson => "malformed_json",
             Code::Unauthorized => "unauthorized",
+            Code::RequestTimeout => "request_timeout",
             Code::BodyTooLarge => "body_too_large",
             Code::TextTooLarge => "text_too_large",
+            Code::UriTooLong => "uri_too_long",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::InvalidField => "invalid_field",
             Code::UnknownFramework => "unknown_framework",
@@ -57,6 +68,7 @@ impl Code {
             Code::TaskNotFound => "task_not_found",
             Code::NotFound => "not_found",
             Code::MethodNotAllowed => "method_not_allowed",
+            Code::HeadersTooLarge => "headers_too_large",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
         }
@@ -65,8 +77,11 @@ impl Code {
     /// The HTTP status of this code.
     pub fn status(self) -> StatusCode {
         match self {
-            Code::MalformedJson => StatusCode::BAD_REQUEST,
+            Code::BadRequest | Code::MalformedJson => StatusCode::BAD_REQUEST,
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Code::UriTooLong => StatusCode::URI_TOO_LONG,
+            Code::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Code::BodyTooLarge | Code::TextTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::InvalidField | Code::UnknownFramework | Code::InvalidWebhookUrl => {
@@ -82,10 +97,13 @@ impl Code {
     /// A short human title, the same for every occurrence of the code.
     pub fn title(self) -> &'static str {
         match self {
+            Code::BadRequest => "The request is not valid HTTP",
             Code::MalformedJson => "The request body is not valid JSON",
             Code::Unauthorized => "A valid API key is required",
+            Code::RequestTimeout => "The request took too long to arrive",
             Code::BodyTooLarge => "The request body is too large",
             Code::TextTooLarge => "The text is too long",
+            Code::UriTooLong => "The request target is too long",
             Code::UnsupportedMediaType => "The request body must be JSON",
             Code::InvalidField => "A field is invalid",
             Code::UnknownFramework => "Unknown compliance framework",
@@ -93,10 +111,61 @@ impl Code {
             Code::TaskNotFound => "No task has this id",
             Code::NotFound => "No such endpoint",
             Code::MethodNotAllowed => "Method not allowed on this endpoint",
+            Code::HeadersTooLarge => "The request headers are too large",
             Code::Unavailable => "The service is unavailable",
             Code::Internal => "Internal error",
         }
     }
+}
+
+impl Code {
+    /// The code answered for a bare error `status` raised below the handlers, if there is one.
+    fn for_status(status: StatusCode) -> Option<Code> {
+        Some(match status {
+            StatusCode::BAD_REQUEST => Code::BadRequest,
+            StatusCode::UNAUTHORIZED => Code::Unauthorized,
+            StatusCode::NOT_FOUND => Code::NotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+            StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
+            StatusCode::PAYLOAD_TOO_LARGE => Code::BodyTooLarge,
+            StatusCode::URI_TOO_LONG => Code::UriTooLong,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+            StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidField,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => Code::HeadersTooLarge,
+            StatusCode::SERVICE_UNAVAILABLE => Code::Unavailable,
+            StatusCode::INTERNAL_SERVER_ERROR => Code::Internal,
+            _ => return None,
+        })
+    }
+}
+
+/// Middleware turning an error answered without a problem body (by an extractor or a layer)
+/// into one with the same status; other headers are kept.
+pub async fn ensure_problem_json(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    // NB: /readyz answers 503 with its own JSON body, which is kept.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json");
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_json {
+        return response;
+    }
+    let Some(code) = Code::for_status(status) else {
+        return response;
+    };
+    let (parts, _) = response.into_parts();
+    let mut problem = ApiError::new(code, code.title()).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().insert(name, value.clone());
+        }
+    }
+    problem
 }
 
 /// Seconds a client is told to wait (`Retry-After`) before retrying after a `503`.
@@ -189,6 +258,20 @@ mod tests {
         );
         assert_eq!(problem.status, 422);
         assert_eq!(problem.code, "unknown_framework");
+    }
+
+    #[tokio::test]
+    async fn a_bare_error_becomes_a_problem_with_the_same_status() {
+        let bare = (StatusCode::URI_TOO_LONG, [("x-request-id", "r1")], "").into_response();
+        let response = ensure_problem_json(bare).await;
+        assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        assert_eq!(response.headers()["x-request-id"], "r1");
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let problem: Problem = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem.code, "uri_too_long");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::backend::Backend;
+use crate::budget::MemoryBudget;
 use crate::json::JsonBody;
 use crate::metrics::Metrics;
 use crate::model::{Submission, SubmittedTask, TaskView};
@@ -28,6 +29,10 @@ pub struct AppState {
     pub rules: Arc<WebhookRules>,
     /// Longest text accepted, in bytes.
     pub max_text_bytes: usize,
+    /// Text bytes held in memory for analysis, at most.
+    pub budget: MemoryBudget,
+    /// Time allowed to receive a request body.
+    pub body_read_timeout: std::time::Duration,
     /// Metrics exposed at `/metrics`.
     pub metrics: Arc<Metrics>,
 }
@@ -40,9 +45,11 @@ pub struct AppState {
         (status = 200, description = "The analysis result", body = crate::openapi::AnalysisResult),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the body-read timeout", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or text too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The memory budget is used up", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -51,6 +58,7 @@ pub async fn analyze(
     JsonBody(body): JsonBody,
 ) -> Result<Json<guardrails_analysis::Analysis>, ApiError> {
     let submission = Submission::from_json(&body, state.max_text_bytes)?;
+    let _reservation = state.budget.try_reserve(submission.text.len())?;
     let options = submission.options();
     let result = state
         .workers
@@ -73,10 +81,11 @@ pub async fn analyze(
             headers(("Location" = String, description = "Where the task's status is served"))),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong API key", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive within the body-read timeout", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body or text too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid, or the webhook URL is not allowed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Kubernetes is unreachable, or too many analyses are waiting", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Kubernetes is unreachable, too many analyses are waiting, or the memory budget is used up", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -88,7 +97,11 @@ pub async fn analyze_async(
     if let Some(webhook) = &mut submission.webhook {
         webhook.url = state.rules.check(&webhook.url)?;
     }
-    let submitted = state.backend.submit(submission).await?;
+    let submitted = state.backend.submit(submission).await.inspect_err(|err| {
+        if err.code == Code::Unavailable {
+            state.metrics.tasks_refused.inc();
+        }
+    })?;
     state.metrics.tasks_submitted.inc();
     let location = format!("/api/v1/tasks/{}", submitted.task_id);
     let mut response = (StatusCode::ACCEPTED, Json(submitted)).into_response();

@@ -6,30 +6,39 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state, map_request, map_response};
 use axum::routing::{get, post};
 use guardrails_agent::{Deliverer, RateLimiter};
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use kube::Api;
 use kube::runtime::{WatchStreamExt, reflector, watcher};
 use tower::ServiceBuilder;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Span;
 
 use crate::auth::{self, ApiKeys};
 use crate::backend::Backend;
-use crate::config::{AuthMode, Config};
+use crate::budget::MemoryBudget;
+use crate::config::{AuthMode, Config, DataDir};
+use crate::connections;
 use crate::kubernetes::KubernetesTasks;
 use crate::metrics::{self, Metrics};
+use crate::problem;
 use crate::routes::{self, AppState};
-use crate::standalone::StandaloneTasks;
+use crate::standalone::{self, StandaloneTasks};
+use crate::store::Store;
 use crate::task_cache::TaskCache;
 use crate::webhook_url::WebhookRules;
 use crate::workers::Workers;
 use crate::{Error, Result};
 
-/// Header carrying the request id (generated when the client sends none).
+/// Header carrying the request id (generated when the client sends none or an unusable one).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Longest request id kept from a client.
+pub const MAX_REQUEST_ID_BYTES: usize = 128;
 
 /// The HTTP router: API routes behind `keys` (when set), operations routes open.
 pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize) -> Router {
@@ -51,8 +60,11 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(from_fn(connections::check_head))
+        .layer(map_response(problem::ensure_problem_json))
         .layer(
             ServiceBuilder::new()
+                .layer(map_request(drop_unusable_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     // NB: the span names method, path and request id only: no query, no body.
@@ -66,11 +78,43 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
                             tracing::info_span!("request", method = %request.method(),
                             path = %request.uri().path(), request_id = %id)
                         })
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))
+                        .on_failure(log_failure),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id)),
         )
         .with_state(state)
+}
+
+/// Removes a client's request id that is too long or has characters other than letters,
+/// digits and `-_.:`, so a fresh one is made and no client text reaches the logs unchecked.
+async fn drop_unusable_request_id(
+    mut request: Request<axum::body::Body>,
+) -> Request<axum::body::Body> {
+    let usable = request.headers().get(REQUEST_ID_HEADER).map(|id| {
+        let id = id.as_bytes();
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID_BYTES
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    if usable == Some(false) {
+        request.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    request
+}
+
+/// Logs a `5xx`: at debug for `503` (an expected refusal, counted in the metrics), else at error.
+fn log_failure(class: ServerErrorsFailureClass, latency: Duration, _: &Span) {
+    match class {
+        ServerErrorsFailureClass::StatusCode(status)
+            if status == axum::http::StatusCode::SERVICE_UNAVAILABLE =>
+        {
+            tracing::debug!(status = status.as_u16(), ?latency, "request refused");
+        }
+        class => tracing::error!(%class, ?latency, "request failed"),
+    }
 }
 
 /// Builds the application of `config`: its router, ready to serve.
@@ -82,6 +126,12 @@ pub async fn build(config: &Config) -> Result<Router> {
         )?)),
         AuthMode::None => None,
     };
+    if config.memory_budget_bytes < config.max_text_bytes {
+        return Err(Error::Config(
+            "--memory-budget-bytes must hold at least one text of --max-text-bytes".into(),
+        ));
+    }
+    let budget = MemoryBudget::new(config.memory_budget_bytes);
     let workers = Workers::new(config.workers());
     let guard = config.delivery.network_guard()?;
     let policy = config.delivery.default_policy()?;
@@ -97,13 +147,27 @@ pub async fn build(config: &Config) -> Result<Router> {
         }
         let delivery_metrics = deliverer.metrics().clone();
         let metrics = Metrics::new(|registry| delivery_metrics.register(registry));
+        let store = match config.data_dir() {
+            DataDir::Memory => Store::in_memory()?,
+            DataDir::Path(dir) => {
+                let store = Store::open(&dir)?;
+                tracing::info!(data_dir = %dir.display(), "tasks are kept in the store here");
+                store
+            }
+        };
+        let limits = standalone::Limits {
+            budget: budget.clone(),
+            max_queued: config.max_queued_tasks,
+            max_in_memory: config.max_stored_tasks,
+            ttl: config.standalone_ttl(),
+        };
         let tasks = StandaloneTasks::new(
             workers.clone(),
             Arc::new(deliverer),
             policy,
-            config.max_queued_tasks,
-            config.max_stored_tasks,
-        );
+            Arc::new(store),
+            limits,
+        )?;
         (Backend::Standalone(tasks), metrics)
     } else {
         let mut kube_config = kube::Config::infer()
@@ -137,6 +201,8 @@ pub async fn build(config: &Config) -> Result<Router> {
         workers,
         rules: Arc::new(rules),
         max_text_bytes: config.max_text_bytes,
+        budget,
+        body_read_timeout: config.http_limits().body_read_timeout,
         metrics,
     };
     Ok(router(state, keys, config.max_body_bytes))
@@ -180,10 +246,8 @@ async fn redis_answers(url: &str) -> bool {
 
 /// Runs the api of `config` until SIGTERM or Ctrl-C, then drains in-flight requests.
 pub async fn run(config: Config) -> Result<()> {
-    if config.standalone {
-        tracing::warn!(
-            "standalone mode: tasks live in this process's memory only; nothing survives a restart"
-        );
+    if config.standalone && config.data_dir() == DataDir::Memory {
+        tracing::warn!("standalone mode with --data-dir :memory:: nothing survives a restart");
     }
     if config.auth == AuthMode::None {
         tracing::warn!(
@@ -200,22 +264,12 @@ pub async fn run(config: Config) -> Result<()> {
     tracing::info!(address = %local, mode = if config.standalone { "standalone" } else { "kubernetes" },
         "guardrails-api listening");
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let shutdown = async {
         guardrails_runtime::shutdown::signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
-        let _ = stop_tx.send(());
-    });
-    let drain_deadline = async move {
-        if stop_rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
     };
-    tokio::select! {
-        result = server.into_future() => result.map_err(Error::Serve)?,
-        () = drain_deadline => tracing::warn!("in-flight requests did not finish within the grace period"),
+    if !connections::serve(listener, app, config.http_limits(), shutdown, grace).await {
+        tracing::warn!("in-flight requests did not finish within the grace period");
     }
     tracing::info!("stopped");
     Ok(())

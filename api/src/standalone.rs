@@ -1,92 +1,146 @@
-//! Standalone mode: tasks kept in memory, analysed on the worker pool, and their webhooks
-//! delivered by the delivery engine of `guardrails-agent` — no Kubernetes. Nothing survives a
-//! restart.
+//! Standalone mode: tasks kept in the embedded [`Store`], analysed on the worker pool, and their
+//! webhooks delivered by the delivery engine of `guardrails-agent` — no Kubernetes. A restart
+//! serves every kept task, analyses what was queued and resumes pending deliveries.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use guardrails_agent::deliverer::SinkError;
-use guardrails_agent::{AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, Outcome, Policy};
-use guardrails_analysis::Analysis;
+use guardrails_agent::{
+    AttemptOutcome, AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, EventType, Outcome,
+    Policy,
+};
+use jiff::Timestamp;
+use serde_json::Value;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::budget::{MemoryBudget, Reservation};
 use crate::model::{
     AttemptView, SUBMITTED_MESSAGE, Submission, SubmittedTask, TaskState, TaskView, WebhookView,
     rfc3339,
 };
 use crate::problem::{ApiError, Code};
+use crate::store::{PendingDelivery, Store, StoreError};
 use crate::workers::{AnalysisFailure, Slot, Workers};
 
 /// Most attempts shown per task, as in `status.delivery.attempts`.
 const MAX_ATTEMPTS_SHOWN: usize = guardrails_crds::delivery::MAX_STATUS_ATTEMPTS;
 
-/// The in-memory task store of standalone mode and the jobs that fill it.
+/// How often expired tasks are removed.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// How much work is held and how long tasks are kept.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Text bytes waiting for a worker or being analysed, shared with the sync endpoint.
+    pub budget: MemoryBudget,
+    /// Submissions waiting for a worker before the async endpoint answers 503.
+    pub max_queued: usize,
+    /// Task views kept in memory; older ones are read from the store.
+    pub max_in_memory: usize,
+    /// How long a finished task is kept.
+    pub ttl: Duration,
+}
+
+/// The tasks of standalone mode: durable in the store, recent views cached in memory.
 pub struct StandaloneTasks {
-    tasks: Mutex<Tasks>,
+    views: Mutex<Views>,
+    store: Arc<Store>,
     jobs: mpsc::Sender<Job>,
     deliverer: Arc<Deliverer>,
     policy: Policy,
-    max_tasks: usize,
+    limits: Limits,
 }
 
-/// Tasks by id, and their ids oldest first. NB: entries are small (a boxed task under a
-/// 16-byte key), so growing the map moves little memory while the lock is held.
+/// Recent task views by id, and their ids oldest first.
 #[derive(Default)]
-struct Tasks {
-    by_id: HashMap<Uuid, Box<Stored>>,
+struct Views {
+    by_id: HashMap<Uuid, TaskView>,
     order: VecDeque<Uuid>,
-}
-
-/// A remembered task: its view, and its analysis kept as a value (made into JSON on `GET`).
-struct Stored {
-    view: TaskView,
-    analysis: Option<Arc<Analysis>>,
 }
 
 /// A submission waiting for a worker.
 struct Job {
     id: Uuid,
-    task_id: String,
-    submission: Submission,
+    /// The submission, or `None` for one recovered after a restart (read from the store).
+    submission: Option<Submission>,
+    /// The text's share of the memory budget, given back once the outcome is stored.
+    reservation: Option<Reservation>,
 }
 
 impl StandaloneTasks {
-    /// A store that analyses on `workers`, delivers with `deliverer` under `policy` (the
-    /// environment's), keeps at most `max_queued` submissions waiting for a worker and
-    /// remembers the last `max_tasks` tasks.
+    /// Tasks kept in `store`, analysed on `workers` and delivered with `deliverer` under
+    /// `policy` (the environment's); what the store holds from a previous run is resumed.
     pub fn new(
         workers: Workers,
         deliverer: Arc<Deliverer>,
         policy: Policy,
-        max_queued: usize,
-        max_tasks: usize,
-    ) -> Arc<Self> {
-        let (jobs, queue) = mpsc::channel(max_queued.max(1));
+        store: Arc<Store>,
+        limits: Limits,
+    ) -> Result<Arc<Self>, StoreError> {
+        let recovered = store.recover()?;
+        let capacity = limits.max_queued.max(recovered.queued.len()).max(1);
+        let (jobs, queue) = mpsc::channel(capacity);
         let tasks = Arc::new(Self {
-            tasks: Mutex::new(Tasks::default()),
+            views: Mutex::new(Views::default()),
+            store,
             jobs,
             deliverer,
             policy,
-            max_tasks: max_tasks.max(1),
+            limits,
         });
+        for view in recovered.tasks {
+            if let Ok(id) = Uuid::parse_str(&view.task_id) {
+                tasks.remember(id, view);
+            }
+        }
+        let (queued, deliveries) = (recovered.queued.len(), recovered.deliveries.len());
+        for task_id in recovered.queued {
+            let Ok(id) = Uuid::parse_str(&task_id) else {
+                continue;
+            };
+            tasks.update(id, |view| {
+                view.status = TaskState::Pending;
+                view.started_at = None;
+            });
+            // NB: the channel was made large enough for every recovered job.
+            let _ = tasks.jobs.try_send(Job {
+                id,
+                submission: None,
+                reservation: None,
+            });
+        }
+        for (task_id, delivery) in recovered.deliveries {
+            if let Ok(id) = Uuid::parse_str(&task_id) {
+                tokio::spawn(tasks.clone().deliver(id, delivery, None));
+            }
+        }
+        if queued + deliveries > 0 {
+            tracing::info!(queued, deliveries, "resuming the work of the previous run");
+        }
         tokio::spawn(dispatch(queue, workers, Arc::downgrade(&tasks)));
-        tasks
+        tokio::spawn(sweep(Arc::downgrade(&tasks)));
+        Ok(tasks)
     }
 
-    /// Accepts a submission: records it as PENDING and queues its job.
-    pub fn submit(self: &Arc<Self>, submission: Submission) -> Result<SubmittedTask, ApiError> {
+    /// Accepts a submission: stores it as PENDING, then queues its job.
+    pub async fn submit(
+        self: &Arc<Self>,
+        submission: Submission,
+    ) -> Result<SubmittedTask, ApiError> {
         let permit = self.jobs.try_reserve().map_err(|_| {
             ApiError::new(
                 Code::Unavailable,
                 "too many analyses are waiting; retry in a moment",
             )
         })?;
+        let reservation = self.limits.budget.try_reserve(submission.text.len())?;
         let id = Uuid::new_v4();
-        let task_id = id.to_string();
-        let submitted_at = rfc3339(jiff::Timestamp::now());
+        let submitted_at = rfc3339(Timestamp::now());
         let view = TaskView {
-            task_id: task_id.clone(),
+            task_id: id.to_string(),
             status: TaskState::Pending,
             submitted_at: submitted_at.clone(),
             started_at: None,
@@ -99,11 +153,20 @@ impl StandaloneTasks {
                 message: None,
             }),
         };
-        self.insert(id, view);
+        let store = self.store.clone();
+        let (view, submission) = tokio::task::spawn_blocking(move || {
+            store.save_submitted(&view, &submission)?;
+            Ok::<_, StoreError>((view, submission))
+        })
+        .await
+        .map_err(|_| store_failed("the store write was cancelled"))?
+        .map_err(|err| store_failed(&err.to_string()))?;
+        let task_id = view.task_id.clone();
+        self.remember(id, view);
         permit.send(Job {
             id,
-            task_id: task_id.clone(),
-            submission,
+            submission: Some(submission),
+            reservation: Some(reservation),
         });
         Ok(SubmittedTask {
             task_id,
@@ -113,52 +176,88 @@ impl StandaloneTasks {
         })
     }
 
-    /// The task with this id, if it is known.
-    pub fn get(&self, task_id: &str) -> Option<TaskView> {
-        let id = Uuid::parse_str(task_id).ok()?;
-        let (mut view, analysis) = {
-            let tasks = self.lock();
-            let stored = tasks.by_id.get(&id)?;
-            (stored.view.clone(), stored.analysis.clone())
+    /// The task with this id, with its result read from the store, if it is kept.
+    pub async fn get(&self, task_id: &str) -> Result<Option<TaskView>, ApiError> {
+        let Ok(id) = Uuid::parse_str(task_id) else {
+            return Ok(None);
         };
-        // NB: the JSON of a result is made here, outside the lock, and only when it is read.
-        view.result = analysis.and_then(|a| serde_json::to_value(&*a).ok());
-        Some(view)
+        let cached = self.lock().by_id.get(&id).cloned();
+        let store = self.store.clone();
+        let task_id = id.to_string();
+        tokio::task::spawn_blocking(move || {
+            let Some(mut view) = cached.map_or_else(|| store.view(&task_id), |v| Ok(Some(v)))?
+            else {
+                return Ok(None);
+            };
+            if view.status == TaskState::Success {
+                // NB: results live on disk only, so memory does not grow with them.
+                view.result = store
+                    .result(&task_id)?
+                    .map(|bytes| serde_json::from_slice(&bytes))
+                    .transpose()?;
+            }
+            Ok(Some(view))
+        })
+        .await
+        .map_err(|_| store_failed("the store read was cancelled"))?
+        .map_err(|err: StoreError| store_failed(&err.to_string()))
     }
 
-    /// How many tasks are remembered.
+    /// How many task views are cached in memory.
     pub fn len(&self) -> usize {
         self.lock().by_id.len()
     }
 
-    /// Whether no task is remembered.
+    /// Whether no task view is cached in memory.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Tasks> {
-        self.tasks.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Views> {
+        self.views.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn insert(&self, id: Uuid, view: TaskView) {
-        let stored = Box::new(Stored {
-            view,
-            analysis: None,
-        });
-        let mut tasks = self.lock();
-        tasks.order.push_back(id);
-        tasks.by_id.insert(id, stored);
-        while tasks.by_id.len() > self.max_tasks {
-            let Some(oldest) = tasks.order.pop_front() else {
+    fn remember(&self, id: Uuid, view: TaskView) {
+        let mut views = self.lock();
+        if views.by_id.insert(id, view).is_none() {
+            views.order.push_back(id);
+        }
+        while views.by_id.len() > self.limits.max_in_memory.max(1) {
+            let Some(oldest) = views.order.pop_front() else {
                 break;
             };
-            tasks.by_id.remove(&oldest);
+            views.by_id.remove(&oldest);
         }
     }
 
-    fn update(&self, id: Uuid, change: impl FnOnce(&mut Stored)) {
-        if let Some(stored) = self.lock().by_id.get_mut(&id) {
-            change(stored);
+    /// The view of a task: cached, else read from the store.
+    fn current(&self, id: Uuid) -> Option<TaskView> {
+        let cached = self.lock().by_id.get(&id).cloned();
+        cached.or_else(|| self.store.view(&id.to_string()).ok().flatten())
+    }
+
+    /// Changes the view of a task (cached, else read from the store) and returns it.
+    fn update(&self, id: Uuid, change: impl FnOnce(&mut TaskView)) -> Option<TaskView> {
+        if let Some(view) = self.lock().by_id.get_mut(&id) {
+            change(view);
+            return Some(view.clone());
+        }
+        let mut view = self.current(id)?;
+        change(&mut view);
+        Some(view)
+    }
+
+    /// Writes to the store off the async threads; a failure is logged (ours to fix).
+    async fn persist(
+        &self,
+        what: &'static str,
+        write: impl FnOnce(&Store) -> Result<(), StoreError> + Send + 'static,
+    ) {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || write(&store)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::error!(error = %err, what, "cannot write to the task store"),
+            Err(err) => tracing::error!(error = %err, what, "a task store write was cancelled"),
         }
     }
 
@@ -167,129 +266,242 @@ impl StandaloneTasks {
     async fn run(self: Arc<Self>, job: Job, slot: Slot) {
         let Job {
             id,
-            task_id,
             submission,
+            reservation,
         } = job;
-        self.update(id, |s| {
-            s.view.status = TaskState::Started;
-            s.view.started_at = Some(rfc3339(jiff::Timestamp::now()));
+        let Some(submission) = self.submission(id, submission).await else {
+            return;
+        };
+        self.update(id, |view| {
+            view.status = TaskState::Started;
+            view.started_at = Some(rfc3339(Timestamp::now()));
         });
         let options = submission.options();
-        let webhook_wanted = submission.webhook.is_some();
         let outcome = slot
             .analyze(submission.text, options)
             .await
             .and_then(|analysis| {
-                // The event's copy of the result is made only for a webhook.
-                let result = webhook_wanted
-                    .then(|| serde_json::to_value(&analysis))
-                    .transpose()
-                    .map_err(|_| AnalysisFailure::Crashed)?;
-                Ok((Arc::new(analysis), result))
+                serde_json::to_vec(&analysis).map_err(|_| AnalysisFailure::Crashed)
             });
-        let completed_at = Some(rfc3339(jiff::Timestamp::now()));
-        let event = match outcome {
-            Ok((analysis, result)) => {
-                self.update(id, |s| {
-                    s.view.status = TaskState::Success;
-                    s.view.completed_at = completed_at;
-                    s.analysis = Some(analysis);
-                });
-                result.map(|result| Event::completed(task_id.clone(), result))
-            }
-            Err(failure) => {
-                let error = failure.to_string();
-                self.update(id, |s| {
-                    s.view.status = TaskState::Failure;
-                    s.view.completed_at = completed_at;
-                    s.view.error = Some(error.clone());
-                });
-                Some(Event::failed(task_id.clone(), error))
-            }
+        let now = Timestamp::now();
+        let (result, error) = match outcome {
+            Ok(result) => (Some(result), None),
+            Err(failure) => (None, Some(failure.to_string())),
         };
-        tracing::info!(task_id, "analysis finished");
-        let (Some(webhook), Some(event)) = (submission.webhook, event) else {
+        let Some(mut view) = self.current(id) else {
             return;
         };
-        let policy = Policy {
+        view.status = if result.is_some() {
+            TaskState::Success
+        } else {
+            TaskState::Failure
+        };
+        view.completed_at = Some(rfc3339(now));
+        view.error.clone_from(&error);
+        tracing::info!(task_id = %id, "analysis finished");
+        let delivery = submission.webhook.map(|webhook| PendingDelivery {
+            event_id: Uuid::new_v4().to_string(),
+            event_type: if result.is_some() {
+                EventType::Completed
+            } else {
+                EventType::Failed
+            },
+            timestamp: now,
+            error,
+            url: webhook.url,
             sign: webhook.sign_payload,
-            ..self.policy.clone()
-        };
-        let delivery = match Delivery::new(event, &webhook.url, policy) {
-            Ok(delivery) => delivery,
-            Err(err) => {
-                self.finish_delivery(id, "Rejected", Some(err.to_string()));
-                return;
-            }
-        };
-        let sink = StoreSink {
-            tasks: self.clone(),
-            id,
-        };
-        match self.deliverer.deliver(&delivery, Vec::new(), &sink).await {
-            Ok(report) => {
-                let (phase, message) = match report.outcome {
-                    Outcome::Succeeded => ("Succeeded", None),
-                    Outcome::Failed => (
-                        "Failed",
-                        report.attempts.last().and_then(|a| a.error.clone()),
-                    ),
-                    Outcome::Rejected => (
-                        "Rejected",
-                        report.attempts.last().and_then(|a| a.error.clone()),
-                    ),
-                };
-                self.finish_delivery(id, phase, message);
-            }
-            Err(err) => self.finish_delivery(id, "Failed", Some(err.to_string())),
+            attempts: Vec::new(),
+        });
+        let expires_at = now.checked_add(self.limits.ttl).ok();
+        let result_value = delivery
+            .as_ref()
+            .and(result.as_deref())
+            .and_then(|bytes| serde_json::from_slice::<Value>(bytes).ok());
+        let (record, stored) = (delivery.clone(), view.clone());
+        self.persist("analysis outcome", move |store| {
+            store.save_analysed(&stored, result.as_deref(), record.as_ref(), expires_at)
+        })
+        .await;
+        drop(reservation);
+        // NB: shown only once stored, so a SUCCESS read always finds its result.
+        self.update(id, |cached| *cached = view);
+        if let Some(delivery) = delivery {
+            self.deliver(id, delivery, result_value).await;
         }
     }
 
-    fn finish_delivery(&self, id: Uuid, phase: &str, message: Option<String>) {
-        self.update(id, |s| {
-            if let Some(webhook) = &mut s.view.webhook {
+    /// The submission of a job: its own, else the one kept in the store.
+    async fn submission(&self, id: Uuid, given: Option<Submission>) -> Option<Submission> {
+        if given.is_some() {
+            return given;
+        }
+        let store = self.store.clone();
+        let task_id = id.to_string();
+        match tokio::task::spawn_blocking(move || store.queued(&task_id)).await {
+            Ok(Ok(Some(submission))) => Some(submission),
+            Ok(Ok(None)) => None,
+            Ok(Err(err)) => {
+                tracing::error!(task_id = %id, error = %err, "cannot read a queued text");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Drives the delivery of task `id` to its end from the attempts already recorded.
+    async fn deliver(self: Arc<Self>, id: Uuid, record: PendingDelivery, result: Option<Value>) {
+        let task_id = id.to_string();
+        let event = match record.event_type {
+            EventType::Completed => {
+                let result = match result {
+                    Some(result) => result,
+                    None => match self.get(&task_id).await {
+                        Ok(Some(TaskView {
+                            result: Some(result),
+                            ..
+                        })) => result,
+                        _ => {
+                            tracing::error!(task_id, "the result of a pending delivery is missing");
+                            return;
+                        }
+                    },
+                };
+                Event::completed(task_id.clone(), result)
+            }
+            EventType::Failed => {
+                Event::failed(task_id.clone(), record.error.clone().unwrap_or_default())
+            }
+        }
+        .with_id(record.event_id.clone())
+        .at(record.timestamp);
+        let policy = Policy {
+            sign: record.sign,
+            ..self.policy.clone()
+        };
+        let delivery = match Delivery::new(event, &record.url, policy) {
+            Ok(delivery) => delivery,
+            Err(err) => {
+                return self
+                    .finish_delivery(id, "Rejected", Some(err.to_string()))
+                    .await;
+            }
+        };
+        let mut history = record.attempts.clone();
+        for attempt in &mut history {
+            if attempt.outcome == AttemptOutcome::InProgress {
+                // NB: the process stopped while it was sending; the receiver may have seen it.
+                attempt.outcome = AttemptOutcome::Interrupted;
+            }
+        }
+        let sink = StoreSink {
+            tasks: self.clone(),
+            id,
+            record: Mutex::new(PendingDelivery {
+                attempts: history.clone(),
+                ..record
+            }),
+        };
+        match self.deliverer.deliver(&delivery, history, &sink).await {
+            Ok(report) => {
+                let last_error = report.attempts.last().and_then(|a| a.error.clone());
+                let (phase, message) = match report.outcome {
+                    Outcome::Succeeded => ("Succeeded", None),
+                    Outcome::Failed => ("Failed", last_error),
+                    Outcome::Rejected => ("Rejected", last_error),
+                };
+                self.finish_delivery(id, phase, message).await;
+            }
+            // NB: the store failed; the delivery stays pending there and resumes on restart.
+            Err(err) => tracing::error!(task_id, error = %err, "a delivery stopped"),
+        }
+    }
+
+    async fn finish_delivery(&self, id: Uuid, phase: &str, message: Option<String>) {
+        let Some(view) = self.update(id, |view| {
+            if let Some(webhook) = &mut view.webhook {
                 webhook.status = phase.into();
                 webhook.message = message;
             }
-        });
+        }) else {
+            return;
+        };
+        self.persist("delivery outcome", move |store| {
+            store.finish_delivery(&view)
+        })
+        .await;
     }
 
-    fn record_attempt(&self, id: Uuid, attempt: &DeliveryAttempt) {
-        self.update(id, |s| {
-            let Some(webhook) = &mut s.view.webhook else {
+    fn record_attempt(&self, id: Uuid, attempt: &DeliveryAttempt) -> Option<TaskView> {
+        self.update(id, |view| {
+            let Some(webhook) = &mut view.webhook else {
                 return;
             };
-            let view = AttemptView::from(attempt);
+            let shown = AttemptView::from(attempt);
             match webhook.attempts.last_mut() {
-                Some(last) if last.number == view.number => *last = view,
-                _ => webhook.attempts.push(view),
+                Some(last) if last.number == shown.number => *last = shown,
+                _ => webhook.attempts.push(shown),
             }
             let excess = webhook.attempts.len().saturating_sub(MAX_ATTEMPTS_SHOWN);
             webhook.attempts.drain(..excess);
-        });
+        })
+    }
+
+    fn forget(&self, ids: &[String]) {
+        let mut views = self.lock();
+        for id in ids.iter().filter_map(|id| Uuid::parse_str(id).ok()) {
+            views.by_id.remove(&id);
+        }
+        let Views { by_id, order } = &mut *views;
+        order.retain(|id| by_id.contains_key(id));
     }
 }
 
-/// Records each attempt of a delivery on its task, so `GET` shows it.
+fn store_failed(detail: &str) -> ApiError {
+    tracing::error!(error = detail, "the task store failed");
+    ApiError::new(Code::Internal, "the task could not be stored")
+}
+
+/// Records each attempt of a delivery in the store before and after it is made, so a restart
+/// resumes the delivery with the same event id and schedule; `GET` shows the attempts.
 struct StoreSink {
     tasks: Arc<StandaloneTasks>,
     id: Uuid,
+    record: Mutex<PendingDelivery>,
+}
+
+impl StoreSink {
+    async fn record(&self, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        let record = {
+            let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
+            match record.attempts.last_mut() {
+                Some(last) if last.number == attempt.number => *last = attempt.clone(),
+                _ => record.attempts.push(attempt.clone()),
+            }
+            record.clone()
+        };
+        let Some(view) = self.tasks.record_attempt(self.id, attempt) else {
+            return Err("the task of this delivery is gone".into());
+        };
+        let store = self.tasks.store.clone();
+        tokio::task::spawn_blocking(move || store.save_delivery(&view, &record))
+            .await
+            .map_err(|e| Box::new(e) as SinkError)??;
+        Ok(())
+    }
 }
 
 impl AttemptSink for StoreSink {
     async fn started(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.tasks.record_attempt(self.id, attempt);
-        Ok(())
+        self.record(attempt).await
     }
 
     async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.tasks.record_attempt(self.id, attempt);
-        Ok(())
+        self.record(attempt).await
     }
 }
 
 /// Hands queued jobs to workers as they free up, oldest first; each job then runs on its own
-/// task (its delivery may outlive the analysis). Ends when the store is dropped.
+/// task (its delivery may outlive the analysis). Ends when the tasks are dropped.
 async fn dispatch(mut queue: mpsc::Receiver<Job>, workers: Workers, tasks: Weak<StandaloneTasks>) {
     while let Some(job) = queue.recv().await {
         let Ok(slot) = workers.slot().await else {
@@ -299,5 +511,22 @@ async fn dispatch(mut queue: mpsc::Receiver<Job>, workers: Workers, tasks: Weak<
             return;
         };
         tokio::spawn(tasks.run(job, slot));
+    }
+}
+
+/// Removes expired tasks from the store and from memory, every minute.
+async fn sweep(tasks: Weak<StandaloneTasks>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        let Some(tasks) = tasks.upgrade() else {
+            return;
+        };
+        let store = tasks.store.clone();
+        match tokio::task::spawn_blocking(move || store.remove_expired(Timestamp::now())).await {
+            Ok(Ok(removed)) => tasks.forget(&removed),
+            Ok(Err(err)) => tracing::error!(error = %err, "cannot remove expired tasks"),
+            Err(_) => return,
+        }
     }
 }

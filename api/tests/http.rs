@@ -505,3 +505,38 @@ async fn every_answer_carries_a_request_id() {
         .await;
     assert_eq!(headers["x-request-id"], "abc-123");
 }
+
+#[tokio::test]
+async fn text_over_the_memory_budget_answers_503_until_work_finishes() {
+    let app = App::builder().memory_budget(40 * 1024).build();
+    let held = [
+        app.workers.slot().await.unwrap(),
+        app.workers.slot().await.unwrap(),
+    ];
+    let body = json!({"text": "SSN 536-22-1234. ".repeat(1200)}).to_string();
+    let mut accepted = Vec::new();
+    for _ in 0..2 {
+        let (status, _, bytes) = app.post("/api/v1/analyze/async", body.clone()).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let submitted: Value = serde_json::from_slice(&bytes).unwrap();
+        accepted.push(submitted["task_id"].as_str().unwrap().to_owned());
+    }
+    for path in ["/api/v1/analyze/async", "/api/v1/analyze"] {
+        let (status, headers, bytes) = app.post(path, body.clone()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(headers[header::RETRY_AFTER], "1");
+        assert_eq!(problem(status, &headers, &bytes)["code"], "unavailable");
+    }
+    assert_eq!(app.tasks.len(), 2, "the refused submission left a task");
+    drop(held);
+    for task_id in &accepted {
+        app.wait_for_task(task_id, |v| v["status"] == "SUCCESS")
+            .await;
+    }
+    let (status, _, _) = app.post("/api/v1/analyze", body).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the budget came back with the finished work"
+    );
+}

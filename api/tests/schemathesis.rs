@@ -27,6 +27,8 @@ fn start_server() -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-api"))
         .args([
             "--standalone",
+            "--data-dir",
+            ":memory:",
             "--listen",
             "127.0.0.1:0",
             "--log-format",

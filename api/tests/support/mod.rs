@@ -1,6 +1,8 @@
 //! Test kit of the api's HTTP tests: a standalone app on the real router, requests, receivers.
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -10,10 +12,13 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use guardrails_agent::{AllowList, Deliverer, NetworkGuard, Policy, SigningSecret};
 use guardrails_api::auth::ApiKeys;
 use guardrails_api::backend::Backend;
+use guardrails_api::budget::MemoryBudget;
+use guardrails_api::connections::{self, HttpLimits};
 use guardrails_api::metrics::Metrics;
 use guardrails_api::routes::AppState;
 use guardrails_api::server::router;
-use guardrails_api::standalone::StandaloneTasks;
+use guardrails_api::standalone::{Limits, StandaloneTasks};
+use guardrails_api::store::Store;
 use guardrails_api::webhook_url::WebhookRules;
 use guardrails_api::workers::Workers;
 use serde_json::Value;
@@ -40,6 +45,7 @@ pub struct AppBuilder {
     max_body_bytes: usize,
     max_text_bytes: usize,
     max_queued: usize,
+    memory_budget: usize,
 }
 
 impl App {
@@ -51,6 +57,7 @@ impl App {
             max_body_bytes: 64 * 1024,
             max_text_bytes: 32 * 1024,
             max_queued: 100,
+            memory_budget: 16 * 1024 * 1024,
         }
     }
 
@@ -95,6 +102,22 @@ impl App {
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// Serves the app on a loopback socket under `limits` until the test ends; its address.
+    pub async fn serve(&self, limits: HttpLimits) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = self.router.clone();
+        let forever = std::future::pending::<()>();
+        tokio::spawn(connections::serve(
+            listener,
+            router,
+            limits,
+            forever,
+            std::time::Duration::ZERO,
+        ));
+        addr
+    }
+
     /// Polls a task until `done` holds for its view (10 s at most).
     pub async fn wait_for_task(&self, task_id: &str, done: impl Fn(&Value) -> bool) -> Value {
         for _ in 0..400 {
@@ -122,6 +145,12 @@ impl AppBuilder {
         self
     }
 
+    /// At most `bytes` of text are held for analysis.
+    pub fn memory_budget(mut self, bytes: usize) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
     /// Private and loopback destinations are refused, as in production.
     pub fn public_destinations_only(mut self) -> Self {
         self.allow_private = false;
@@ -142,13 +171,17 @@ impl AppBuilder {
             ..Policy::default()
         };
         let deliverer = Deliverer::new(guard.clone()).unwrap();
-        let tasks = StandaloneTasks::new(
-            workers.clone(),
-            Arc::new(deliverer),
-            policy,
-            self.max_queued,
-            1000,
-        );
+        let budget = MemoryBudget::new(self.memory_budget);
+        let limits = Limits {
+            budget: budget.clone(),
+            max_queued: self.max_queued,
+            max_in_memory: 1000,
+            ttl: std::time::Duration::from_secs(3600),
+        };
+        let store = Arc::new(Store::in_memory().unwrap());
+        let tasks =
+            StandaloneTasks::new(workers.clone(), Arc::new(deliverer), policy, store, limits)
+                .unwrap();
         let state = AppState {
             backend: Backend::Standalone(tasks.clone()),
             workers: workers.clone(),
@@ -158,6 +191,8 @@ impl AppBuilder {
                 endpoints: None,
             }),
             max_text_bytes: self.max_text_bytes,
+            budget,
+            body_read_timeout: std::time::Duration::from_secs(2),
             metrics: Metrics::new(|_| {}),
         };
         let keys = ApiKeys::load(None, &[KEY.into()]).unwrap();
