@@ -226,7 +226,10 @@ impl ApiMark {
             requests: ApiRequests::read(&cluster.client(), cluster.test_server())
                 .await
                 .unwrap(),
-            apiserver_cpu: cpu_time_of_named("kube-apiserver"),
+            apiserver_cpu: match cluster.test_server() {
+                Some(_) => cpu_time("self"),
+                None => cpu_time_of_named("kube-apiserver"),
+            },
             etcd_cpu: cpu_time_of_named("etcd"),
             load: load_average(),
         }
@@ -243,15 +246,17 @@ impl ApiMark {
             "  API writes per task: {per_task:.2} (analysistasks, secrets, events) — {}",
             writes.per(tasks as usize)
         );
-        let api = if cluster.is_real() {
-            "real kube-apiserver"
+        let (server, etcd) = if cluster.is_real() {
+            (
+                "kube-apiserver",
+                ms(now.etcd_cpu - self.etcd_cpu) / tasks as f64,
+            )
         } else {
-            "test server (in the test process)"
+            ("test process (test server, receiver, client)", 0.0)
         };
         println!(
-            "  {api}: kube-apiserver CPU {:.2} ms/task, etcd CPU {:.2} ms/task; load average {} → {}",
+            "  CPU per task: {server} {:.2} ms, etcd {etcd:.2} ms; load average {} → {}",
             ms(now.apiserver_cpu - self.apiserver_cpu) / tasks as f64,
-            ms(now.etcd_cpu - self.etcd_cpu) / tasks as f64,
             self.load,
             now.load,
         );
