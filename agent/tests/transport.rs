@@ -410,3 +410,59 @@ fn unusable_transport_secrets_make_the_endpoint_not_ready_without_showing_their_
     assert!(!format!("{transport:?}").contains("s3cr3t"));
     assert!(readiness(&endpoint(), &all_good).0);
 }
+
+#[tokio::test]
+async fn send_tries_an_endpoint_with_its_ca_client_certificate_and_headers_from_files() {
+    let (ca, client_ca) = (TestCa::new(), TestCa::new());
+    let receiver = HttpsReceiver::start(&ca, Some(&client_ca), Some("t0k")).await;
+    let (cert, key) = client_ca.issue("guardrails-agent");
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let files = [
+        ("--ca-file", file("ca.crt", &ca.pem)),
+        ("--client-cert", file("tls.crt", &cert.pem())),
+        ("--client-key", file("tls.key", &key.serialize_pem())),
+        (
+            "--header-file",
+            file("headers", "Authorization: Bearer t0k\n"),
+        ),
+    ];
+    let send = |with: usize| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_guardrails-agent"));
+        command
+            .args([
+                "send",
+                "--url",
+                &receiver.url,
+                "--allow-private",
+                "--max-attempts",
+                "1",
+            ])
+            .env_clear();
+        for (flag, path) in &files[..with] {
+            command.args([*flag, path.as_str()]);
+        }
+        command.output()
+    };
+    let without_headers = send(3).await.unwrap();
+    assert_eq!(without_headers.status.code(), Some(1));
+    assert_eq!(receiver.accepted(), 0);
+    let sent = send(4).await.unwrap();
+    assert_eq!(
+        sent.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sent.stdout)
+    );
+    assert_eq!(receiver.accepted(), 1);
+    let output =
+        String::from_utf8_lossy(&sent.stdout).into_owned() + &String::from_utf8_lossy(&sent.stderr);
+    assert!(
+        !output.contains("t0k") && !output.contains("BEGIN"),
+        "{output}"
+    );
+}
