@@ -193,6 +193,11 @@ async fn a_receiver_behind_a_private_ca_is_reached_only_with_that_ca() {
         public_only.attempts[0].outcome,
         AttemptOutcome::ConnectionError
     );
+    assert!(
+        error(&public_only).contains("UnknownIssuer"),
+        "{}",
+        error(&public_only)
+    );
     assert_eq!(receiver.accepted(), 0);
 
     for replace in [false, true] {
@@ -218,6 +223,11 @@ async fn a_receiver_requiring_a_client_certificate_gets_the_configured_one() {
 
     let without = deliver(&deliverer, &receiver.url, Ok(transport(trusted(), &[]))).await;
     assert_eq!(without.outcome, Outcome::Failed);
+    assert!(
+        error(&without).contains("CertificateRequired"),
+        "{}",
+        error(&without)
+    );
     assert_eq!(receiver.accepted(), 0);
 
     let (cert, key) = client_ca.issue("guardrails-agent");
