@@ -1,10 +1,12 @@
 //! The agent's configuration from flags and the environment (docs/configuration.md).
 
-use crate::Result;
 use crate::allowlist::AllowList;
 use crate::policy::{Policy, SigningSecret};
 use crate::rate_limit::RateLimiter;
 use crate::ssrf::NetworkGuard;
+use crate::transport::{TlsSettings, Transport, static_headers};
+use crate::{Error, Result};
+use std::path::{Path, PathBuf};
 
 /// Redis used by the rate limiter when neither `REDIS_URL` nor `CELERY_BROKER_URL` is set.
 pub const DEFAULT_REDIS_URL: &str = "redis://localhost:6379/0";
@@ -39,6 +41,42 @@ pub struct Config {
     /// Comma-separated private CIDRs webhooks may reach even without the switch above.
     #[arg(long, env = "WEBHOOK_ALLOWED_CIDRS", default_value = "")]
     pub webhook_allowed_cidrs: String,
+
+    /// PEM file of CA certificates trusted, besides the public roots, for deliveries no
+    /// WebhookEndpoint sets a CA for.
+    #[arg(long = "ca-file", env = "WEBHOOK_CA_FILE", value_name = "FILE")]
+    pub webhook_ca_file: Option<PathBuf>,
+
+    /// Trust only the CAs of --ca-file, not the public roots as well.
+    #[arg(
+        long = "ca-replaces-public-roots",
+        env = "WEBHOOK_CA_REPLACES_PUBLIC_ROOTS"
+    )]
+    pub webhook_ca_replaces_public_roots: bool,
+
+    /// PEM file of the client certificate chain presented for mutual TLS (with --client-key).
+    #[arg(
+        long = "client-cert",
+        env = "WEBHOOK_CLIENT_CERT_FILE",
+        value_name = "FILE"
+    )]
+    pub webhook_client_cert_file: Option<PathBuf>,
+
+    /// PEM file of the private key of --client-cert.
+    #[arg(
+        long = "client-key",
+        env = "WEBHOOK_CLIENT_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub webhook_client_key_file: Option<PathBuf>,
+
+    /// File of static request headers, one `Name: value` a line (`#` starts a comment).
+    #[arg(
+        long = "header-file",
+        env = "WEBHOOK_HEADERS_FILE",
+        value_name = "FILE"
+    )]
+    pub webhook_headers_file: Option<PathBuf>,
 }
 
 // NB: by hand, so that the secret and Redis credentials never reach a log line.
@@ -59,6 +97,9 @@ impl std::fmt::Debug for Config {
                 &self.webhook_allow_private_destinations,
             )
             .field("webhook_allowed_cidrs", &self.webhook_allowed_cidrs)
+            .field("webhook_ca_file", &self.webhook_ca_file)
+            .field("webhook_client_cert_file", &self.webhook_client_cert_file)
+            .field("webhook_headers_file", &self.webhook_headers_file)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +137,7 @@ impl Config {
             allowlist: AllowList::from_comma_separated(&self.allowed_webhook_domains)?,
             secrets,
             rate_limit_per_minute: self.webhook_rate_limit_per_minute,
+            transport: Ok(self.default_transport()?),
             ..Policy::default()
         })
     }
@@ -107,6 +149,67 @@ impl Config {
         }
         RateLimiter::new(self.redis_url()).map(Some)
     }
+
+    /// The transport of deliveries no WebhookEndpoint sets one for, from the configured files.
+    pub fn default_transport(&self) -> Result<Transport> {
+        let mut tls = TlsSettings::default();
+        if let Some(path) = &self.webhook_ca_file {
+            tls = tls
+                .with_ca(&read(path)?, self.webhook_ca_replaces_public_roots)
+                .map_err(|e| file_error(path, e))?;
+        }
+        match (
+            &self.webhook_client_cert_file,
+            &self.webhook_client_key_file,
+        ) {
+            (Some(cert), Some(key)) => {
+                tls = tls
+                    .with_client_cert(&read(cert)?, &read(key)?)
+                    .map_err(|e| file_error(cert, e))?;
+            }
+            (None, None) => {}
+            _ => {
+                return Err(Error::InvalidConfig(
+                    "--client-cert and --client-key go together".into(),
+                ));
+            }
+        }
+        let headers = match &self.webhook_headers_file {
+            Some(path) => parse_header_file(&read(path)?).map_err(|e| file_error(path, &e))?,
+            None => Default::default(),
+        };
+        Ok(Transport {
+            owner: "configuration".into(),
+            tls,
+            headers,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| Error::InvalidConfig(format!("cannot read `{}`: {e}", path.display())))
+}
+
+fn file_error(path: &Path, problem: &str) -> Error {
+    Error::InvalidConfig(format!("`{}` {problem}", path.display()))
+}
+
+/// Parses `Name: value` lines; blank lines and lines starting with `#` are skipped.
+fn parse_header_file(text: &[u8]) -> std::result::Result<reqwest::header::HeaderMap, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "is not UTF-8 text".to_owned())?;
+    let mut pairs = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("line {} is not `Name: value`", number + 1))?;
+        pairs.push((name.trim(), value.as_bytes()));
+    }
+    static_headers(pairs).map_err(|e| format!("has an unusable header: {e}"))
 }
 
 #[cfg(test)]
@@ -124,6 +227,30 @@ mod tests {
         Cli::try_parse_from(std::iter::once("agent").chain(args.iter().copied()))
             .unwrap()
             .config
+    }
+
+    #[test]
+    fn a_header_file_gives_static_headers_and_refuses_agent_headers_by_name_only() {
+        let headers =
+            parse_header_file(b"# partner auth\nAuthorization: Bearer t0k\n\nX-Tenant: a\n")
+                .unwrap();
+        assert_eq!(headers["authorization"], "Bearer t0k");
+        assert_eq!(headers["x-tenant"], "a");
+        let err = parse_header_file(b"webhook-signature: v1,forged\n").unwrap_err();
+        assert!(err.contains("webhook-signature"), "{err}");
+        assert!(!err.contains("forged"), "{err}");
+        assert!(
+            parse_header_file(b"no colon here\n")
+                .unwrap_err()
+                .contains("line 1")
+        );
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key() {
+        let config = parse(&["--client-cert", "/nonexistent/tls.crt"]);
+        let err = config.default_policy().unwrap_err().to_string();
+        assert!(err.contains("--client-key"), "{err}");
     }
 
     #[test]

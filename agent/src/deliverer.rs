@@ -10,6 +10,7 @@ use crate::policy::Policy;
 use crate::rate_limit::{RateDecision, RateLimiter};
 use crate::signing::delivery_headers;
 use crate::ssrf::NetworkGuard;
+use crate::transport::ClientPool;
 use crate::{Error, Result};
 use std::future::Future;
 use std::sync::Arc;
@@ -143,9 +144,9 @@ pub struct DeliveryReport {
     pub attempts: Vec<DeliveryAttempt>,
 }
 
-/// Sends deliveries: one pooled HTTP client behind the SSRF guard, an optional rate limiter.
+/// Sends deliveries: pooled HTTP clients behind the SSRF guard, an optional rate limiter.
 pub struct Deliverer {
-    client: reqwest::Client,
+    clients: ClientPool,
     guard: NetworkGuard,
     rate_limiter: Option<RateLimiter>,
     clock: Arc<dyn Clock>,
@@ -158,16 +159,8 @@ pub struct Deliverer {
 impl Deliverer {
     /// A deliverer whose connections pass `guard`, with the system clock and 64 sends in flight.
     pub fn new(guard: NetworkGuard) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .dns_resolver(guard.resolver())
-            .redirect(reqwest::redirect::Policy::none())
-            // NB: a proxy would resolve names itself, behind the guard's back.
-            .no_proxy()
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(Error::HttpClient)?;
         Ok(Self {
-            client,
+            clients: ClientPool::new(guard.clone())?,
             guard,
             rate_limiter: None,
             clock: Arc::new(SystemClock),
@@ -261,6 +254,14 @@ impl Deliverer {
             return self.finish(delivery, attempt, Instant::now(), sink).await;
         }
         let policy = &delivery.policy;
+        let (client, static_headers) = match self.transport(policy) {
+            Ok(transport) => transport,
+            Err(reason) => {
+                attempt.outcome = AttemptOutcome::ConnectionError;
+                attempt.error = Some(reason);
+                return self.finish(delivery, attempt, Instant::now(), sink).await;
+            }
+        };
         let secrets = if policy.sign {
             policy.secrets.as_slice()
         } else {
@@ -288,9 +289,9 @@ impl Deliverer {
             .await
             .map_err(Error::Sink)?;
         let started = Instant::now();
-        let response = self
-            .client
+        let response = client
             .post(delivery.url.clone())
+            .headers(static_headers)
             .headers(headers)
             .body(delivery.body.to_vec())
             .timeout(policy.timeout)
@@ -339,6 +340,19 @@ impl Deliverer {
         }
         host_slot.finish(attempt.outcome);
         self.finish(delivery, attempt, started, sink).await
+    }
+
+    /// The client and static headers of the policy's transport, or why it cannot be used.
+    fn transport(
+        &self,
+        policy: &Policy,
+    ) -> Result<(reqwest::Client, reqwest::header::HeaderMap), String> {
+        let transport = policy.transport.as_ref().map_err(Clone::clone)?;
+        let client = self
+            .clients
+            .client(transport)
+            .map_err(|_| "the configured CA or client certificate cannot be loaded".to_owned())?;
+        Ok((client, transport.headers.clone()))
     }
 
     /// Why policy forbids this destination before any byte is sent, if it does.

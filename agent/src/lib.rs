@@ -8,6 +8,7 @@
 //! - [`domain`]: domain patterns (`partner.io`, `*.partner.io`, an IP), shared by allowlist and endpoints;
 //! - [`allowlist`]: which destination hosts are allowed;
 //! - [`ssrf`]: the resolver that refuses non-public addresses at connect time;
+//! - [`transport`]: trusted CAs, client certificates and static headers; the pool of HTTP clients;
 //! - [`rate_limit`]: the Redis fixed-window limiter per destination host;
 //! - [`host_limit`]: each destination host's adaptive share of the attempts in flight;
 //! - [`policy`]: the effective policy of one delivery (timeouts, attempts, schedule, secrets);
@@ -37,6 +38,7 @@ pub mod send;
 pub mod sidecar;
 pub mod signing;
 pub mod ssrf;
+pub mod transport;
 
 pub use allowlist::AllowList;
 pub use attempt::{AttemptOutcome, DeliveryAttempt, Outcome};

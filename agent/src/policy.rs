@@ -1,6 +1,7 @@
 //! The effective policy of one delivery: allowlist, secrets, rate limit, timeouts and retries.
 
 use crate::allowlist::AllowList;
+use crate::transport::Transport;
 use crate::{Error, Result};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -82,6 +83,9 @@ pub struct Policy {
     pub retry_jitter: f64,
     /// Picks the jitter of each retry; the same seed and attempt always give the same delay.
     pub jitter_seed: u64,
+    /// Trusted CAs, client certificate and static headers, or why the configured ones cannot be
+    /// used (then every attempt fails with that reason and nothing is sent).
+    pub transport: Result<Transport, String>,
 }
 
 impl Default for Policy {
@@ -97,6 +101,7 @@ impl Default for Policy {
             retry_after_cap: Duration::from_secs(60),
             retry_jitter: DEFAULT_RETRY_JITTER,
             jitter_seed: 0,
+            transport: Ok(Transport::default()),
         }
     }
 }

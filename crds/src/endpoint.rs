@@ -88,7 +88,56 @@ pub struct WebhookEndpointSpec {
     /// Holds deliveries to these domains (recorded as suspended) until set back to false.
     #[serde(default)]
     pub suspend: bool,
+
+    /// Secret whose key `ca.crt` holds a PEM bundle of CA certificates trusted for these
+    /// domains, in addition to the public roots unless replacePublicRoots is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_secret_ref: Option<CaSecretRef>,
+
+    /// Secret of type kubernetes.io/tls (keys `tls.crt` and `tls.key`) presented as the client
+    /// certificate when the receiver asks for one (mutual TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert_secret_ref: Option<LocalSecretRef>,
+
+    /// Secret whose keys are request header names and values header values, sent with every
+    /// delivery (e.g. key `Authorization`, value `Bearer …`). Signature, `webhook-*`,
+    /// `X-Guardrails-*`, `Host`, `Content-*` and `Transfer-Encoding` headers are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_secret_ref: Option<LocalSecretRef>,
 }
+
+/// A Secret in the endpoint's namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct LocalSecretRef {
+    /// Name of the Secret.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub name: String,
+}
+
+/// A Secret in the endpoint's namespace holding trusted CA certificates under `ca.crt`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaSecretRef {
+    /// Name of the Secret.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// Trust only these CAs for these domains, not the public roots as well.
+    #[serde(default)]
+    pub replace_public_roots: bool,
+}
+
+/// Key of the CA bundle in the Secret named by `caSecretRef`.
+pub const CA_KEY: &str = "ca.crt";
+/// Key of the client certificate chain in a `kubernetes.io/tls` Secret.
+pub const TLS_CERT_KEY: &str = "tls.crt";
+/// Key of the client private key in a `kubernetes.io/tls` Secret.
+pub const TLS_KEY_KEY: &str = "tls.key";
 
 fn default_timeout_seconds() -> i32 {
     5
@@ -102,7 +151,8 @@ fn default_max_attempts() -> i32 {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpointStatus {
-    /// Ready: the signing secrets exist and hold the named keys.
+    /// Ready: the signing secrets exist and hold the named keys, and the CA, client certificate
+    /// and header Secrets the spec references exist and can be used.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
@@ -148,6 +198,17 @@ pub struct LastDelivery {
 }
 
 impl WebhookEndpointSpec {
+    /// Names of the Secrets this endpoint's transport (CA, client certificate, headers) reads.
+    pub fn transport_secret_names(&self) -> impl Iterator<Item = &str> {
+        let ca = self.ca_secret_ref.as_ref().map(|r| r.name.as_str());
+        let cert = self
+            .client_cert_secret_ref
+            .as_ref()
+            .map(|r| r.name.as_str());
+        let headers = self.headers_secret_ref.as_ref().map(|r| r.name.as_str());
+        ca.into_iter().chain(cert).chain(headers)
+    }
+
     /// The long-term retry delays; an entry the schema would refuse is reported by its index.
     pub fn retry_delays(&self) -> Result<Vec<Duration>, String> {
         self.retry_schedule
@@ -175,6 +236,21 @@ mod tests {
         assert_eq!(spec.rate_limit_per_minute, 0);
         assert!(!spec.suspend);
         assert!(spec.retry_schedule.is_empty());
+        assert_eq!(spec.transport_secret_names().count(), 0);
+    }
+
+    #[test]
+    fn transport_secrets_are_named_by_their_refs() {
+        let spec: WebhookEndpointSpec = serde_json::from_value(serde_json::json!({
+            "domains": ["p.io"],
+            "caSecretRef": {"name": "partner-ca", "replacePublicRoots": true},
+            "clientCertSecretRef": {"name": "partner-mtls"},
+            "headersSecretRef": {"name": "partner-auth"},
+        }))
+        .unwrap();
+        assert!(spec.ca_secret_ref.as_ref().unwrap().replace_public_roots);
+        let names: Vec<_> = spec.transport_secret_names().collect();
+        assert_eq!(names, ["partner-ca", "partner-mtls", "partner-auth"]);
     }
 
     #[test]

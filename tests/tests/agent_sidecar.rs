@@ -1180,3 +1180,66 @@ async fn a_wildcard_endpoint_governs_suspend_secret_rate_limit_and_timeout() {
     assert!(error.contains("within 1 s"), "{error}");
     cluster.cleanup().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_endpoint_header_secret_is_sent_follows_its_rotation_and_its_absence_fails_deliveries() {
+    let cluster = TestCluster::start().await.unwrap();
+    let receiver = WebhookReceiver::start([]).await.unwrap();
+    create_endpoint(
+        &cluster,
+        "local",
+        json!({"domains": ["127.0.0.1"], "maxAttempts": 1,
+            "headersSecretRef": {"name": "partner-auth"}}),
+    )
+    .await;
+    let agent = RunningBinary::start(agent(&cluster, &[])).await.unwrap();
+    let missing = wait_ready(&cluster, "local", "False", "TransportSecretMissing", &agent).await;
+    assert!(missing.message.contains("partner-auth"), "{missing:?}");
+    let hook = json!({"url": receiver.url()});
+    create_task(&cluster, "unsent", Some(hook.clone())).await;
+    finish_as_operator(&cluster, "unsent", None).await;
+    let failed = wait_delivery(&cluster, "unsent", DeliveryPhase::Failed, &[&agent]).await;
+    let error = delivery_of(&failed).attempts[0].error.clone().unwrap();
+    assert!(error.contains("Secret `partner-auth` not found"), "{error}");
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing is sent without the headers"
+    );
+
+    create_secret(
+        &cluster,
+        "partner-auth",
+        "Authorization",
+        "Bearer first-token",
+    )
+    .await;
+    wait_ready(&cluster, "local", "True", "ServerWideSecret", &agent).await;
+    create_task(&cluster, "first", Some(hook.clone())).await;
+    finish_as_operator(&cluster, "first", None).await;
+    wait_delivery(&cluster, "first", DeliveryPhase::Succeeded, &[&agent]).await;
+
+    let rotate = json!({"data": {"Authorization": ByteString(b"Bearer second-token".to_vec())}});
+    Api::<Secret>::namespaced(cluster.client(), cluster.namespace())
+        .patch(
+            "partner-auth",
+            &PatchParams::default(),
+            &Patch::Merge(&rotate),
+        )
+        .await
+        .unwrap();
+    // NB: the agent learns of the rotation through its watch; give the event a moment to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    create_task(&cluster, "second", Some(hook)).await;
+    finish_as_operator(&cluster, "second", None).await;
+    wait_delivery(&cluster, "second", DeliveryPhase::Succeeded, &[&agent]).await;
+
+    let requests = receiver.requests();
+    let tokens: Vec<_> = requests.iter().map(|r| r.header("authorization")).collect();
+    assert_eq!(
+        tokens,
+        [Some("Bearer first-token"), Some("Bearer second-token")]
+    );
+    let logs = agent.logs();
+    assert!(!logs.contains("first-token") && !logs.contains("second-token"));
+    cluster.cleanup().await.unwrap();
+}

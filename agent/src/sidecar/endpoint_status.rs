@@ -1,7 +1,7 @@
 //! `WebhookEndpoint` status: delivery counters (written at most every few seconds), the last
 //! delivery and the `Ready` condition.
 
-use super::policy::{secret_present, usable_endpoint};
+use super::policy::{endpoint_transport, secret_present, usable_endpoint};
 use super::status::FIELD_MANAGER;
 use crate::Result;
 use crate::attempt::Outcome;
@@ -252,18 +252,20 @@ impl ReadyRefresh {
     }
 }
 
-/// Whether `endpoint` signs with the Secret `name` (current or previous).
+/// Whether `endpoint` signs with the Secret `name` (current or previous) or reads its CA,
+/// client certificate or headers from it.
 pub fn references_secret(endpoint: &WebhookEndpoint, name: &str) -> bool {
-    endpoint
-        .spec
-        .signing_secret_ref
+    let spec = &endpoint.spec;
+    spec.signing_secret_ref
         .iter()
-        .chain(&endpoint.spec.previous_signing_secret_refs)
+        .chain(&spec.previous_signing_secret_refs)
         .any(|r| r.name == name)
+        || spec.transport_secret_names().any(|n| n == name)
 }
 
-/// Whether the endpoint can be used (its domains and retry schedule parse) and its signing
-/// secrets exist and hold their keys, with a reason and message.
+/// Whether the endpoint can be used (its domains and retry schedule parse), its transport
+/// Secrets can be used and its signing secrets exist and hold their keys, with a reason and
+/// message.
 pub fn readiness(
     endpoint: &WebhookEndpoint,
     secret: &impl Fn(&str) -> Option<Arc<Secret>>,
@@ -274,6 +276,10 @@ pub fn readiness(
             _ => "InvalidRetrySchedule",
         };
         return (false, reason, format!("{e}; this endpoint is ignored"));
+    }
+    if let Err(problem) = endpoint_transport(endpoint, secret) {
+        let message = format!("{}; deliveries fail until it is fixed", problem.message);
+        return (false, problem.reason, message);
     }
     let spec = &endpoint.spec;
     let Some(current) = &spec.signing_secret_ref else {

@@ -2,8 +2,10 @@
 
 use crate::allowlist::AllowList;
 use crate::policy::{Policy, SigningSecret};
+use crate::transport::{TlsSettings, Transport, static_headers};
 use crate::{Error, Result};
 use guardrails_crds::WebhookEndpoint;
+use guardrails_crds::endpoint::{CA_KEY, TLS_CERT_KEY, TLS_KEY_KEY};
 use guardrails_crds::task::SecretKeyRef;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
@@ -83,6 +85,93 @@ fn apply_endpoint(
     policy.timeout = Duration::from_secs(spec.timeout_seconds.max(1) as u64);
     policy.max_attempts = spec.max_attempts.max(1) as u32;
     policy.retry_schedule = retry_schedule.to_vec();
+    if spec.transport_secret_names().next().is_some() {
+        policy.transport = endpoint_transport(endpoint, secret).map_err(|e| e.message);
+    }
+}
+
+/// Why an endpoint's transport Secrets cannot be used: a `Ready` reason and a message naming
+/// the Secret, never its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportProblem {
+    /// `TransportSecretMissing` or `TransportSecretInvalid`.
+    pub reason: &'static str,
+    /// What to fix.
+    pub message: String,
+}
+
+/// The transport `endpoint` declares, read from its CA, client certificate and header Secrets.
+pub fn endpoint_transport(
+    endpoint: &WebhookEndpoint,
+    secret: &impl Fn(&str) -> Option<Arc<Secret>>,
+) -> std::result::Result<Transport, TransportProblem> {
+    let spec = &endpoint.spec;
+    let mut tls = TlsSettings::default();
+    if let Some(ca) = &spec.ca_secret_ref {
+        let bundle = secret_key(secret, &ca.name, CA_KEY)?;
+        tls = tls
+            .with_ca(&bundle, ca.replace_public_roots)
+            .map_err(|e| invalid(&ca.name, CA_KEY, e))?;
+    }
+    if let Some(cert) = &spec.client_cert_secret_ref {
+        let chain = secret_key(secret, &cert.name, TLS_CERT_KEY)?;
+        let key = secret_key(secret, &cert.name, TLS_KEY_KEY)?;
+        tls = tls
+            .with_client_cert(&chain, &key)
+            .map_err(|e| invalid(&cert.name, "tls.crt/tls.key", e))?;
+    }
+    let mut headers = Default::default();
+    if let Some(header_ref) = &spec.headers_secret_ref {
+        let found = secret(&header_ref.name).ok_or_else(|| missing(&header_ref.name))?;
+        let data = found.data.clone().unwrap_or_default();
+        headers = static_headers(data.iter().map(|(k, v)| (k.as_str(), v.0.as_slice()))).map_err(
+            |e| TransportProblem {
+                reason: "TransportSecretInvalid",
+                message: format!("Secret `{}`: {e}", header_ref.name),
+            },
+        )?;
+    }
+    Ok(Transport {
+        owner: format!(
+            "{}/{}",
+            endpoint.namespace().unwrap_or_default(),
+            endpoint.name_any()
+        ),
+        tls,
+        headers,
+    })
+}
+
+/// The bytes of `key` in the Secret `name`.
+fn secret_key(
+    secret: &impl Fn(&str) -> Option<Arc<Secret>>,
+    name: &str,
+    key: &str,
+) -> std::result::Result<Vec<u8>, TransportProblem> {
+    let found = secret(name).ok_or_else(|| missing(name))?;
+    found
+        .data
+        .as_ref()
+        .and_then(|data| data.get(key))
+        .map(|bytes| bytes.0.clone())
+        .ok_or_else(|| TransportProblem {
+            reason: "TransportSecretMissing",
+            message: format!("Secret `{name}` has no key `{key}`"),
+        })
+}
+
+fn missing(name: &str) -> TransportProblem {
+    TransportProblem {
+        reason: "TransportSecretMissing",
+        message: format!("Secret `{name}` not found"),
+    }
+}
+
+fn invalid(name: &str, key: &str, problem: &str) -> TransportProblem {
+    TransportProblem {
+        reason: "TransportSecretInvalid",
+        message: format!("Secret `{name}` key `{key}` {problem}"),
+    }
 }
 
 /// The endpoint's allowlist and retry schedule, or why the endpoint cannot be used.
