@@ -58,7 +58,9 @@ use_own_podman() {
   state="$TARGET/images/podman"
   if [ "$(id -u)" = 0 ]; then run=/run/guardrails-podman; else run="${XDG_RUNTIME_DIR:-/tmp}/guardrails-podman-$(id -u)"; fi
   mkdir -p "$state/storage" "$run"
-  cat >"$state/containers.conf" <<EOF
+  # NB: written to a temporary file and renamed, so a podman started meanwhile by a parallel
+  # call never reads a half-written file.
+  cat >"$state/containers.conf.$$" <<EOF
 [containers]
 default_ulimits = []
 
@@ -67,12 +69,14 @@ cgroup_manager = "cgroupfs"
 runtime = "runc"
 tmp_dir = "$run/libpod"
 EOF
-  cat >"$state/storage.conf" <<EOF
+  cat >"$state/storage.conf.$$" <<EOF
 [storage]
 driver = "vfs"
 graphroot = "$state/storage"
 runroot = "$run/storage"
 EOF
+  mv -f "$state/containers.conf.$$" "$state/containers.conf"
+  mv -f "$state/storage.conf.$$" "$state/storage.conf"
   export CONTAINERS_CONF="$state/containers.conf" CONTAINERS_STORAGE_CONF="$state/storage.conf"
 }
 

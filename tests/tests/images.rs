@@ -458,8 +458,13 @@ async fn the_api_image_answers_healthz_through_a_loopback_port_mapping() {
         format!("127.0.0.1:{port}:8000"),
         "--env".into(),
         "API_KEYS=images-test-key".into(),
+        // NB: the root filesystem is read-only; the standalone store needs a writable volume.
+        "--tmpfs".into(),
+        "/data:rw,mode=1777,size=64m".into(),
         images.of("api").into(),
         "--standalone".into(),
+        "--data-dir".into(),
+        "/data".into(),
         "--listen".into(),
         "0.0.0.0:8000".into(),
     ]);
