@@ -82,6 +82,8 @@ pub struct Policy {
     pub retry_jitter: f64,
     /// Picks the jitter of each retry; the same seed and attempt always give the same delay.
     pub jitter_seed: u64,
+    /// Whether deliveries are held: nothing is sent while set (a suspended WebhookEndpoint).
+    pub suspend: bool,
 }
 
 impl Default for Policy {
@@ -97,6 +99,7 @@ impl Default for Policy {
             retry_after_cap: Duration::from_secs(60),
             retry_jitter: DEFAULT_RETRY_JITTER,
             jitter_seed: 0,
+            suspend: false,
         }
     }
 }
