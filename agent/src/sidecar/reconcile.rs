@@ -23,6 +23,7 @@ use kube::runtime::events::{Event as KubeEvent, EventType, Recorder};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -302,10 +303,10 @@ async fn drive(
         round: delivery.round.unwrap_or(1),
         endpoint: resolved.endpoint.as_ref().map(|e| e.name_any()),
         delivery: Mutex::new(delivery),
+        sending: AtomicBool::new(false),
     };
-    ctx.metrics.in_flight.inc();
     let step = ctx.deliverer.step(target, &history, earliest, &sink).await;
-    ctx.metrics.in_flight.dec();
+    sink.sent();
     let delivery = sink.delivery.into_inner().expect("poisoned");
     match step? {
         Step::Due(at) => wait(scope, delivery, at, &history).await,
@@ -529,9 +530,18 @@ struct StatusSink<'a> {
     /// The name of the governing WebhookEndpoint, as shown when it holds the delivery.
     endpoint: Option<String>,
     delivery: Mutex<DeliveryStatus>,
+    /// Whether an attempt is being sent (counted in the in-flight gauge).
+    sending: AtomicBool,
 }
 
 impl StatusSink<'_> {
+    /// Uncounts the attempt being sent, if one is (also one the engine cut).
+    fn sent(&self) {
+        if self.sending.swap(false, Ordering::Relaxed) {
+            self.scope.ctx.metrics.in_flight.dec();
+        }
+    }
+
     async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
             // NB: a rejection sends nothing and keeps no attempt; `finish` writes it.
@@ -569,6 +579,8 @@ impl AttemptSink for StatusSink<'_> {
     // NB: nothing is written before a send: the event id is fixed by the task, so an attempt
     // lost in a crash is simply repeated with the same id.
     async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        self.sending.store(true, Ordering::Relaxed);
+        self.scope.ctx.metrics.in_flight.inc();
         Ok(())
     }
     async fn finished(
@@ -576,6 +588,7 @@ impl AttemptSink for StatusSink<'_> {
         target: &Delivery,
         attempt: &DeliveryAttempt,
     ) -> Result<(), SinkError> {
+        self.sent();
         self.record(target.policy(), attempt).await
     }
     async fn held(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
