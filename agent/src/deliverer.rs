@@ -1,8 +1,9 @@
-//! The I/O edge: sends attempts with one pooled HTTP client and reports each to an [`AttemptSink`].
+//! The one driver of a delivery: [`Deliverer::step`] decides, applies the policy, sends one
+//! attempt with a pooled HTTP client and reports it to an [`AttemptSink`].
 
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 use crate::clock::{Clock, SystemClock};
-use crate::decision::{NextStep, next_step};
+use crate::decision::{NextStep, next_step, not_before};
 use crate::event::Event;
 use crate::host_limit::HostLimits;
 use crate::metrics::{Metrics, OutcomeLabels};
@@ -12,9 +13,10 @@ use crate::signing::delivery_headers;
 use crate::ssrf::NetworkGuard;
 use crate::transport::ClientPool;
 use crate::{Error, Result};
+use jiff::{SignedDuration, Timestamp};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use url::Url;
 
@@ -24,7 +26,8 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// An error of an [`AttemptSink`].
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Where attempts are reported: `started` before bytes leave, `finished` after every attempt.
+/// Where attempts are reported: `started` before bytes leave, `finished` after every attempt,
+/// `held` while the policy suspends the delivery; `cut` can abandon an attempt in flight.
 ///
 /// Attempts stopped before the request (allowlist, IP-literal guard, rate limit) are only
 /// reported as finished. An error stops the delivery before the send (from `started`) or before
@@ -42,6 +45,20 @@ pub trait AttemptSink: Send + Sync {
         delivery: &Delivery,
         attempt: &DeliveryAttempt,
     ) -> impl Future<Output = Result<(), SinkError>> + Send;
+    /// Records that the policy holds the delivery (`attempt` is its `suspended` record); called at
+    /// every look while the hold lasts, so a sink records it once.
+    fn held(
+        &self,
+        _delivery: &Delivery,
+        _attempt: &DeliveryAttempt,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send {
+        std::future::ready(Ok(()))
+    }
+    /// Completes when an attempt in flight must be abandoned unrecorded (e.g. the process lost
+    /// its leadership); never, by default.
+    fn cut(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
 }
 
 /// A sink that records nothing.
@@ -135,6 +152,41 @@ pub fn parse_destination(url: &str) -> Result<Url> {
     Ok(parsed)
 }
 
+/// How often [`Deliverer::deliver`] looks again at a delivery its policy holds.
+pub const HOLD_RECHECK: Duration = Duration::from_secs(15);
+
+/// What one [`Deliverer::step`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// One attempt was made and recorded; `next` is what follows it.
+    Sent {
+        /// The finished attempt.
+        attempt: DeliveryAttempt,
+        /// The step after it, decided from the history with this attempt.
+        next: NextStep,
+    },
+    /// Nothing is due before this time.
+    Due(Timestamp),
+    /// The policy holds the delivery; nothing was sent. The `suspended` record of the hold.
+    Held(DeliveryAttempt),
+    /// An attempt is due, but its destination has no free share of the send slots.
+    Busy,
+    /// The sink cut the attempt in flight; it is not recorded.
+    Cut,
+    /// The delivery is over.
+    Over(Outcome),
+}
+
+/// The number of the attempt after `history`.
+fn next_number(history: &[DeliveryAttempt]) -> u32 {
+    history.last().map_or(1, |a| a.number + 1)
+}
+
+fn add(at: Timestamp, delay: Duration) -> Timestamp {
+    at.checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX)
+}
+
 /// How a delivery ended, with every attempt made.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeliveryReport {
@@ -207,7 +259,10 @@ impl Deliverer {
         self.rate_limiter.as_ref()
     }
 
-    /// Drives a delivery to its end from `history`, waiting between attempts on the clock.
+    /// Drives a delivery to its end from `history`, waiting between steps on the clock.
+    ///
+    /// A delivery its policy suspends is looked at again every [`HOLD_RECHECK`] and does not end
+    /// while the hold lasts; an attempt the sink cuts ends the delivery with [`Error::Cut`].
     pub async fn deliver(
         &self,
         delivery: &Delivery,
@@ -216,13 +271,59 @@ impl Deliverer {
     ) -> Result<DeliveryReport> {
         let mut attempts = history;
         loop {
-            match next_step(&delivery.policy, &attempts, self.clock.now()) {
-                NextStep::SendNow => {
-                    let number = attempts.last().map_or(1, |a| a.number + 1);
-                    attempts.push(self.attempt(delivery, number, sink).await?);
+            match self.step(delivery, &attempts, None, sink).await? {
+                Step::Sent { attempt, .. } => attempts.push(attempt),
+                Step::Due(at) => self.clock.sleep_until(at).await,
+                Step::Busy => self.hosts.until_room(&delivery.destination).await,
+                Step::Held(record) => {
+                    if attempts
+                        .last()
+                        .is_none_or(|a| a.outcome != AttemptOutcome::Suspended)
+                    {
+                        attempts.push(record);
+                    }
+                    self.clock
+                        .sleep_until(add(self.clock.now(), HOLD_RECHECK))
+                        .await;
                 }
-                NextStep::WaitUntil(deadline) => self.clock.sleep_until(deadline).await,
-                NextStep::Finish(outcome) => return Ok(DeliveryReport { outcome, attempts }),
+                Step::Cut => return Err(Error::Cut),
+                Step::Over(outcome) => return Ok(DeliveryReport { outcome, attempts }),
+            }
+        }
+    }
+
+    /// Takes one step of a delivery whose attempts so far are `history`, never before `earliest`
+    /// (a recorded schedule): decides what is due, holds it if its policy suspends it, defers it
+    /// if its destination has no free share of the send slots, else makes one attempt (policy
+    /// checks, then the signed POST) recorded through `sink`. Never waits for a due time.
+    pub async fn step(
+        &self,
+        delivery: &Delivery,
+        history: &[DeliveryAttempt],
+        earliest: Option<Timestamp>,
+        sink: &impl AttemptSink,
+    ) -> Result<Step> {
+        let now = self.clock.now();
+        match not_before(next_step(&delivery.policy, history, now), earliest, now) {
+            NextStep::WaitUntil(at) => Ok(Step::Due(at)),
+            NextStep::Finish(outcome) => Ok(Step::Over(outcome)),
+            NextStep::SendNow if delivery.policy.suspend => {
+                let mut record = DeliveryAttempt::new(next_number(history), now);
+                record.outcome = AttemptOutcome::Suspended;
+                record.duration_ms = Some(0);
+                sink.held(delivery, &record).await.map_err(Error::Sink)?;
+                Ok(Step::Held(record))
+            }
+            NextStep::SendNow if !self.hosts.has_room(&delivery.destination) => Ok(Step::Busy),
+            NextStep::SendNow => {
+                let attempt = tokio::select! {
+                    attempt = self.attempt(delivery, next_number(history), sink) => attempt?,
+                    () = sink.cut() => return Ok(Step::Cut),
+                };
+                let mut attempts = history.to_vec();
+                attempts.push(attempt.clone());
+                let next = next_step(&delivery.policy, &attempts, self.clock.now());
+                Ok(Step::Sent { attempt, next })
             }
         }
     }

@@ -86,6 +86,11 @@ impl HostLimits {
         }
     }
 
+    /// Waits until `host` has a free slot (without taking it).
+    pub async fn until_room(&self, host: &str) {
+        drop(self.acquire(host).await);
+    }
+
     fn initial(&self) -> usize {
         (self.max / INITIAL_SHARE).max(1)
     }

@@ -14,7 +14,8 @@
 //! - [`policy`]: the effective policy of one delivery (timeouts, attempts, schedule, secrets);
 //! - [`attempt`]: the recorded history of attempts (mirrors `status.delivery.attempts[]`);
 //! - [`decision`]: the pure "what next" function of a delivery;
-//! - [`deliverer`]: the I/O edge that sends attempts and reports them to an [`deliverer::AttemptSink`];
+//! - [`deliverer`]: the one driver: [`Deliverer::step`] decides, applies the policy, sends and
+//!   records one attempt through an [`deliverer::AttemptSink`]; [`Deliverer::deliver`] loops over it;
 //! - [`clock`]: wall time, injectable for tests;
 //! - [`metrics`]: Prometheus counters of attempts and of rate-limiter failures;
 //! - [`config`]: the environment configuration (docs/configuration.md);
@@ -45,7 +46,7 @@ pub use attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use decision::{NextStep, next_step, not_before};
-pub use deliverer::{AttemptSink, Deliverer, Delivery, DeliveryReport};
+pub use deliverer::{AttemptSink, Deliverer, Delivery, DeliveryReport, Step};
 pub use domain::DomainPattern;
 pub use event::{Event, EventType};
 pub use policy::{Policy, SigningSecret};
@@ -89,6 +90,9 @@ pub enum Error {
     /// The Redis URL of the rate limiter is unusable.
     #[error("invalid Redis URL for the rate limiter: {0}")]
     RedisUrl(#[source] redis::RedisError),
+    /// The caller's attempt sink cut the attempt in flight, so the delivery stopped unrecorded.
+    #[error("the attempt in flight was cut before its end was recorded")]
+    Cut,
     /// The caller's attempt sink failed to record an attempt, so the delivery stopped.
     #[error("could not record the delivery attempt: {0}")]
     Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -122,6 +126,7 @@ impl Error {
             Error::DestinationRefused(_) => "destination_refused",
             Error::HttpClient(_) => "http_client",
             Error::RedisUrl(_) => "redis_url",
+            Error::Cut => "cut",
             Error::Sink(_) => "sink",
             Error::MissingHeader(_) => "missing_header",
             Error::TimestampOutOfTolerance(_) => "timestamp_out_of_tolerance",

@@ -86,6 +86,8 @@ pub struct Policy {
     /// Trusted CAs, client certificate and static headers, or why the configured ones cannot be
     /// used (then every attempt fails with that reason and nothing is sent).
     pub transport: Result<Transport, String>,
+    /// Whether deliveries are held: nothing is sent while set (a suspended WebhookEndpoint).
+    pub suspend: bool,
 }
 
 impl Default for Policy {
@@ -102,6 +104,7 @@ impl Default for Policy {
             retry_jitter: DEFAULT_RETRY_JITTER,
             jitter_seed: 0,
             transport: Ok(Transport::default()),
+            suspend: false,
         }
     }
 }

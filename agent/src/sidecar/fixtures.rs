@@ -5,10 +5,10 @@ use super::endpoint_status::EndpointStatusBook;
 use super::metrics::SidecarMetrics;
 use super::reconcile::Context;
 use crate::{Deliverer, NetworkGuard, Policy};
-use guardrails_crds::AnalysisTask;
+use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use http::{Method, Request, Response};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector;
+use kube::runtime::{reflector, watcher};
 use kube::{Client, client::Body};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,11 +33,31 @@ pub fn finished_task(webhook: Option<&str>) -> AnalysisTask {
 
 /// A reconcile context talking to `client`, delivering to loopback receivers.
 pub fn context(client: Client) -> Arc<Context> {
+    context_with_endpoints(client, [])
+}
+
+/// A WebhookEndpoint `name` of namespace `ns` with `spec`.
+pub fn endpoint(name: &str, spec: Value) -> WebhookEndpoint {
+    serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1", "kind": "WebhookEndpoint",
+        "metadata": {"name": name, "namespace": "ns"}, "spec": spec,
+    }))
+    .unwrap()
+}
+
+/// A reconcile context like [`context`] whose store holds `watched` WebhookEndpoints.
+pub fn context_with_endpoints(
+    client: Client,
+    watched: impl IntoIterator<Item = WebhookEndpoint>,
+) -> Arc<Context> {
     let guard = NetworkGuard {
         allow_private: true,
         ..NetworkGuard::default()
     };
-    let (endpoints, _) = reflector::store();
+    let (endpoints, mut writer) = reflector::store();
+    for endpoint in watched {
+        writer.apply_watcher_event(&watcher::Event::Apply(endpoint));
+    }
     let (secrets, _) = reflector::store();
     let reporter = Reporter {
         controller: "guardrails-agent".into(),

@@ -25,7 +25,7 @@ pub struct Resolved {
 impl Resolved {
     /// Whether the governing endpoint holds deliveries.
     pub fn suspended(&self) -> bool {
-        self.endpoint.as_ref().is_some_and(|e| e.spec.suspend)
+        self.policy.suspend
     }
 }
 
@@ -85,6 +85,7 @@ fn apply_endpoint(
     policy.timeout = Duration::from_secs(spec.timeout_seconds.max(1) as u64);
     policy.max_attempts = spec.max_attempts.max(1) as u32;
     policy.retry_schedule = retry_schedule.to_vec();
+    policy.suspend = spec.suspend;
     if spec.transport_secret_names().next().is_some() {
         policy.transport = endpoint_transport(endpoint, secret).map_err(|e| e.message);
     }

@@ -8,10 +8,10 @@ use super::status::{
     to_status_attempt,
 };
 use crate::attempt::{AttemptOutcome, DeliveryAttempt, Outcome};
-use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError};
+use crate::deliverer::{AttemptSink, Deliverer, Delivery, SinkError, Step};
 use crate::event::{Event, task_event_id};
 use crate::policy::Policy;
-use crate::{Error, Result, decision::NextStep, next_step, not_before};
+use crate::{Error, Result, decision::NextStep, next_step};
 use guardrails_crds::delivery::{DeliveryPhase, DeliveryStatus};
 use guardrails_crds::result_secret::RESULT_KEY;
 use guardrails_crds::{AnalysisTask, TaskPhase, WebhookEndpoint};
@@ -23,6 +23,7 @@ use kube::runtime::events::{Event as KubeEvent, EventType, Recorder};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, Resource, ResourceExt};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -286,128 +287,97 @@ fn delivery_to_drive(scope: &TaskScope<'_>) -> Option<DeliveryStatus> {
     Some(delivery)
 }
 
-/// Drives `delivery` of `target` under `resolved`: attempts due now, then a requeue for the
-/// next one, or the end.
+/// Drives `delivery` of `target` under `resolved` by one step of the engine, then requeues for
+/// the next one or records the end.
 async fn drive(
     scope: &TaskScope<'_>,
-    mut delivery: DeliveryStatus,
+    delivery: DeliveryStatus,
     target: &Delivery,
     resolved: &Resolved,
 ) -> Result<Action> {
-    let (ctx, uid) = (scope.ctx, scope.uid);
-    loop {
-        let history = round_history(&delivery);
-        let now = jiff::Timestamp::now();
-        let step = not_before(
-            next_step(target.policy(), &history, now),
-            delivery.next_attempt_at.as_ref().map(|t| t.0),
-            now,
-        );
-        match step {
-            NextStep::SendNow if resolved.suspended() => {
-                return hold(scope, &mut delivery, resolved, now).await;
+    let ctx = scope.ctx;
+    let history = round_history(&delivery);
+    let earliest = delivery.next_attempt_at.as_ref().map(|t| t.0);
+    let sink = StatusSink {
+        scope,
+        round: delivery.round.unwrap_or(1),
+        endpoint: resolved.endpoint.as_ref().map(|e| e.name_any()),
+        delivery: Mutex::new(delivery),
+        sending: AtomicBool::new(false),
+    };
+    let step = ctx.deliverer.step(target, &history, earliest, &sink).await;
+    sink.sent();
+    let delivery = sink.delivery.into_inner().expect("poisoned");
+    match step? {
+        Step::Due(at) => wait(scope, delivery, at, &history).await,
+        Step::Over(outcome) => finish(scope, delivery, ending(outcome, &history), resolved).await,
+        Step::Held(_) => {
+            let task = ObjectRef::from_obj(scope.task);
+            ctx.held
+                .lock()
+                .expect("poisoned")
+                .insert(scope.uid.to_owned(), task);
+            Ok(Action::requeue(SUSPENDED_RECHECK))
+        }
+        // NB: requeued, not waiting: a reconcile waiting on a stuck host would hold one of the
+        // controller's slots that other hosts' deliveries need.
+        Step::Busy => Ok(Action::requeue(HOST_BUSY_RECHECK)),
+        Step::Cut => cut_short(ctx, scope.task, scope.uid),
+        Step::Sent { attempt, next } => {
+            // NB: a normal deferral: counted on the endpoint, no Event (nobody must act).
+            if attempt.outcome == AttemptOutcome::RateLimited
+                && let Some(endpoint) = &resolved.endpoint
+            {
+                record_endpoint(ctx, endpoint, EndpointEvent::RateLimited, scope.uid, None);
             }
-            // NB: requeued, not waiting: a reconcile waiting on a stuck host would hold one of
-            // the controller's slots that other hosts' deliveries need.
-            NextStep::SendNow if !ctx.deliverer.has_room_for(target.destination()) => {
-                return Ok(Action::requeue(HOST_BUSY_RECHECK));
-            }
-            NextStep::SendNow => {
-                let number = history.last().map_or(1, |a| a.number + 1);
-                delivery.next_attempt_at = None;
-                delivery.phase = DeliveryPhase::Pending;
-                let sink = StatusSink {
-                    scope,
-                    round: delivery.round.unwrap_or(1),
-                    delivery: Mutex::new(delivery.clone()),
-                };
-                ctx.metrics.in_flight.inc();
-                let result = tokio::select! {
-                    result = ctx.deliverer.attempt(target, number, &sink) => Some(result),
-                    () = ctx.cut_off() => None,
-                };
-                ctx.metrics.in_flight.dec();
-                delivery = sink.delivery.into_inner().expect("poisoned");
-                let Some(result) = result else {
-                    return cut_short(ctx, scope.task, uid);
-                };
-                let attempt = result?;
-                match attempt.outcome {
-                    AttemptOutcome::Rejected => {
-                        let ending = Ending {
-                            outcome: Outcome::Rejected,
-                            message: attempt.error.clone().unwrap_or_default(),
-                            http_status: None,
-                        };
-                        return finish(scope, delivery, ending, resolved).await;
-                    }
-                    // NB: a normal deferral: counted on the endpoint, no Event (nobody must act).
-                    AttemptOutcome::RateLimited => {
-                        if let Some(endpoint) = &resolved.endpoint {
-                            record_endpoint(ctx, endpoint, EndpointEvent::RateLimited, uid, None);
-                        }
-                    }
-                    _ => {}
+            let mut attempts = history;
+            attempts.push(attempt);
+            match next {
+                NextStep::WaitUntil(at) => wait(scope, delivery, at, &attempts).await,
+                NextStep::Finish(outcome) => {
+                    finish(scope, delivery, ending(outcome, &attempts), resolved).await
                 }
-            }
-            NextStep::WaitUntil(at) => {
-                let at = status::whole_second_from(at);
-                // NB: usually already written with the attempt before it (see `StatusSink`).
-                if delivery.next_attempt_at != Some(Time(at))
-                    || delivery.phase != DeliveryPhase::Pending
-                {
-                    settle(&mut delivery, step, &history);
-                    scope.persist(&delivery).await?;
-                }
-                let wait = at.duration_since(jiff::Timestamp::now());
-                return Ok(Action::requeue(
-                    Duration::try_from(wait)
-                        .unwrap_or_default()
-                        .max(Duration::from_millis(1)),
-                ));
-            }
-            NextStep::Finish(outcome) => {
-                let last = history.last();
-                let message = match outcome {
-                    Outcome::Succeeded => status::delivered_message(&history),
-                    _ => last
-                        .and_then(|a| a.error.clone())
-                        .unwrap_or_else(|| "delivery failed".into()),
-                };
-                let ending = Ending {
-                    outcome,
-                    message,
-                    http_status: last.and_then(|a| a.http_status),
-                };
-                return finish(scope, delivery, ending, resolved).await;
+                NextStep::SendNow => Ok(Action::requeue(Duration::ZERO)),
             }
         }
     }
 }
 
-/// Holds a delivery the governing endpoint suspends: recorded once, looked at again later.
-async fn hold(
+/// Requeues a delivery for its next attempt at `at`, recording the schedule unless the write
+/// after the last attempt already did.
+async fn wait(
     scope: &TaskScope<'_>,
-    delivery: &mut DeliveryStatus,
-    resolved: &Resolved,
-    now: jiff::Timestamp,
+    mut delivery: DeliveryStatus,
+    at: jiff::Timestamp,
+    history: &[DeliveryAttempt],
 ) -> Result<Action> {
-    let endpoint = resolved
-        .endpoint
-        .as_ref()
-        .map(|e| e.name_any())
-        .unwrap_or_default();
-    if record_suspension(delivery, &endpoint, now) {
-        tracing::info!(task = %scope.task.name_any(), task_id = scope.uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
-        scope.persist(delivery).await?;
+    let at = status::whole_second_from(at);
+    if delivery.next_attempt_at != Some(Time(at)) || delivery.phase != DeliveryPhase::Pending {
+        settle(&mut delivery, NextStep::WaitUntil(at), history);
+        scope.persist(&delivery).await?;
     }
-    scope
-        .ctx
-        .held
-        .lock()
-        .expect("poisoned")
-        .insert(scope.uid.to_owned(), ObjectRef::from_obj(scope.task));
-    Ok(Action::requeue(SUSPENDED_RECHECK))
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Ok(Action::requeue(
+        Duration::try_from(wait)
+            .unwrap_or_default()
+            .max(Duration::from_millis(1)),
+    ))
+}
+
+/// How a delivery whose attempts are `attempts` ended with `outcome`.
+fn ending(outcome: Outcome, attempts: &[DeliveryAttempt]) -> Ending {
+    let last = attempts.last();
+    let message = match outcome {
+        Outcome::Succeeded => status::delivered_message(attempts),
+        _ => last
+            .and_then(|a| a.error.clone())
+            .unwrap_or_else(|| "delivery failed".into()),
+    };
+    Ending {
+        outcome,
+        message,
+        http_status: last.and_then(|a| a.http_status),
+    }
 }
 
 /// Leaves an attempt cut by the loss of leadership unrecorded: the next leader repeats it with
@@ -557,10 +527,21 @@ async fn build_event(
 struct StatusSink<'a> {
     scope: &'a TaskScope<'a>,
     round: i32,
+    /// The name of the governing WebhookEndpoint, as shown when it holds the delivery.
+    endpoint: Option<String>,
     delivery: Mutex<DeliveryStatus>,
+    /// Whether an attempt is being sent (counted in the in-flight gauge).
+    sending: AtomicBool,
 }
 
 impl StatusSink<'_> {
+    /// Uncounts the attempt being sent, if one is (also one the engine cut).
+    fn sent(&self) {
+        if self.sending.swap(false, Ordering::Relaxed) {
+            self.scope.ctx.metrics.in_flight.dec();
+        }
+    }
+
     async fn record(&self, policy: &Policy, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
         let Some(record) = to_status_attempt(attempt, self.round) else {
             // NB: a rejection sends nothing and keeps no attempt; `finish` writes it.
@@ -598,6 +579,8 @@ impl AttemptSink for StatusSink<'_> {
     // NB: nothing is written before a send: the event id is fixed by the task, so an attempt
     // lost in a crash is simply repeated with the same id.
     async fn started(&self, _: &Delivery, _: &DeliveryAttempt) -> Result<(), SinkError> {
+        self.sending.store(true, Ordering::Relaxed);
+        self.scope.ctx.metrics.in_flight.inc();
         Ok(())
     }
     async fn finished(
@@ -605,13 +588,35 @@ impl AttemptSink for StatusSink<'_> {
         target: &Delivery,
         attempt: &DeliveryAttempt,
     ) -> Result<(), SinkError> {
+        self.sent();
         self.record(target.policy(), attempt).await
+    }
+    async fn held(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+        let endpoint = self.endpoint.as_deref().unwrap_or_default();
+        let snapshot = {
+            let mut delivery = self.delivery.lock().expect("poisoned");
+            record_suspension(&mut delivery, endpoint, attempt.started_at).then(|| delivery.clone())
+        };
+        let Some(snapshot) = snapshot else {
+            return Ok(());
+        };
+        let (task, uid) = (self.scope.task, self.scope.uid);
+        tracing::info!(task = %task.name_any(), task_id = uid, %endpoint, "delivery held: the WebhookEndpoint is suspended");
+        self.scope
+            .persist(&snapshot)
+            .await
+            .map_err(|e| Box::new(e) as SinkError)
+    }
+    async fn cut(&self) {
+        self.scope.ctx.cut_off().await;
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::{context, finished_task, mock_api, receiver};
+    use super::super::fixtures::{
+        context, context_with_endpoints, endpoint, finished_task, mock_api, receiver,
+    };
     use super::*;
     use http::Method;
 
@@ -687,5 +692,37 @@ mod tests {
             Action::await_change(),
             "requeued for the next attempt"
         );
+    }
+
+    #[tokio::test]
+    async fn a_suspended_endpoint_holds_the_delivery_with_one_apply_and_nothing_sent() {
+        let (url, received) = receiver(204).await;
+        let task = finished_task(Some(&url));
+        let (client, api) = mock_api(&task, Duration::from_millis(300));
+        let suspended = endpoint(
+            "held",
+            serde_json::json!({"domains": ["127.0.0.1"], "suspend": true}),
+        );
+        let ctx = context_with_endpoints(client, [suspended]);
+
+        let action = reconcile(Arc::new(task.clone()), ctx.clone())
+            .await
+            .unwrap();
+        let again = reconcile(Arc::new(task), ctx.clone()).await.unwrap();
+        drop(ctx);
+        let recorded = api.await.unwrap();
+
+        assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(action, Action::requeue(SUSPENDED_RECHECK));
+        assert_eq!(again, action);
+        assert_eq!(
+            recorded.writes.len(),
+            1,
+            "a hold is recorded once: {recorded:?}"
+        );
+        let delivery = &recorded.writes[0].2["status"]["delivery"];
+        assert_eq!(delivery["phase"], "Pending");
+        assert_eq!(delivery["attempts"][0]["outcome"], "suspended");
+        assert!(recorded.event_reasons.is_empty(), "{recorded:?}");
     }
 }
