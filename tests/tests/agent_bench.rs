@@ -43,26 +43,29 @@ fn offered_rate() -> u64 {
         .unwrap_or(RATE_PER_SECOND)
 }
 
+/// The agent of the benchmarks: the cluster's namespace, private destinations allowed, no Redis.
+fn bench_agent(cluster: &TestCluster) -> BinarySpec {
+    BinarySpec::new("guardrails-agent", "guardrails-agent")
+        .kubeconfig(cluster.kubeconfig_path())
+        .args(["run", "--namespace", cluster.namespace()])
+        .args([
+            "--listen".to_owned(),
+            free_local_addr().unwrap().to_string(),
+        ])
+        .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
+        .env("REDIS_URL", "redis://127.0.0.1:1/0")
+        .env("RUST_LOG", "warn")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run on purpose with --ignored --nocapture"]
 async fn a_thousand_finished_tasks_reach_their_receiver() {
     let cluster = TestCluster::start().await.unwrap();
     let receiver = WebhookReceiver::start([]).await.unwrap();
-    let agent = RunningBinary::start(
-        BinarySpec::new("guardrails-agent", "guardrails-agent")
-            .kubeconfig(cluster.kubeconfig_path())
-            .args(["run", "--namespace", cluster.namespace()])
-            .args([
-                "--listen".to_owned(),
-                free_local_addr().unwrap().to_string(),
-            ])
-            .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
-            .env("WEBHOOK_SIGNING_SECRET", "bench-secret")
-            .env("REDIS_URL", "redis://127.0.0.1:1/0")
-            .env("RUST_LOG", "warn"),
-    )
-    .await
-    .unwrap();
+    let agent =
+        RunningBinary::start(bench_agent(&cluster).env("WEBHOOK_SIGNING_SECRET", "bench-secret"))
+            .await
+            .unwrap();
     let tasks: Api<AnalysisTask> = Api::namespaced(cluster.client(), cluster.namespace());
     let secrets: Api<Secret> = Api::namespaced(cluster.client(), cluster.namespace());
     let result =
@@ -385,20 +388,7 @@ async fn a_receiver_that_never_answers_does_not_delay_the_others() {
             held.push(stream);
         }
     });
-    let agent = RunningBinary::start(
-        BinarySpec::new("guardrails-agent", "guardrails-agent")
-            .kubeconfig(cluster.kubeconfig_path())
-            .args(["run", "--namespace", cluster.namespace()])
-            .args([
-                "--listen".to_owned(),
-                free_local_addr().unwrap().to_string(),
-            ])
-            .env("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")
-            .env("REDIS_URL", "redis://127.0.0.1:1/0")
-            .env("RUST_LOG", "warn"),
-    )
-    .await
-    .unwrap();
+    let agent = RunningBinary::start(bench_agent(&cluster)).await.unwrap();
     let tasks: Api<AnalysisTask> = Api::namespaced(cluster.client(), cluster.namespace());
     let load_before = load_average();
     let alone = paced_healthy(&tasks, &healthy, "alone", 100, &agent).await;
