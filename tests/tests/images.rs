@@ -201,6 +201,15 @@ fn run_restricted(extra: &[&str], args: &[&str]) -> Output {
     run_script(&all.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
+/// One field of `podman image inspect` of `reference`, by Go template.
+fn inspect(reference: &str, format: &str) -> String {
+    let out = run_script(&[
+        "--podman", "image", "inspect", "--format", format, reference,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    stdout(&out).trim().to_owned()
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -324,16 +333,11 @@ fn every_image_prints_its_version_and_help_under_the_charts_security_context() {
 fn every_image_defaults_to_the_charts_non_root_user() {
     let Some(images) = images() else { return };
     for reference in &images.refs {
-        let out = run_script(&[
-            "--podman",
-            "image",
-            "inspect",
-            "--format",
-            "{{.Config.User}}",
-            reference,
-        ]);
-        assert!(out.status.success(), "{out:?}");
-        assert_eq!(stdout(&out).trim(), chart_user(), "{reference}");
+        assert_eq!(
+            inspect(reference, "{{.Config.User}}"),
+            chart_user(),
+            "{reference}"
+        );
     }
 }
 
@@ -370,15 +374,9 @@ fn every_image_holds_its_binary_libraries_and_ca_bundle_but_no_shell_or_passwd()
 fn every_image_is_at_most_40_mb() {
     let Some(images) = images() else { return };
     for reference in &images.refs {
-        let out = run_script(&[
-            "--podman",
-            "image",
-            "inspect",
-            "--format",
-            "{{.Size}}",
-            reference,
-        ]);
-        let size: u64 = stdout(&out).trim().parse().expect("a size in bytes");
+        let size: u64 = inspect(reference, "{{.Size}}")
+            .parse()
+            .expect("a size in bytes");
         assert!(size <= MAX_IMAGE_BYTES, "{reference} is {size} bytes");
     }
 }
