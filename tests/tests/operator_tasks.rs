@@ -223,10 +223,16 @@ async fn a_task_whose_text_secret_is_missing_fails_with_a_clear_error() {
     );
     assert_eq!(status["conditions"][0]["reason"], "TextSecretNotFound");
     assert!(status.get("resultSecretRef").is_none());
-    assert_eq!(
-        event_reasons(&cluster, "missing").await,
-        vec!["TextSecretNotFound"]
-    );
+    // The Warning Event is published just after the status write.
+    let reasons = wait_for("the task's Warning Event", DEADLINE, &[&op], || async {
+        match event_reasons(&cluster, "missing").await {
+            reasons if reasons.is_empty() => Probe::Pending("no Event yet".into()),
+            reasons => Probe::Ready(reasons),
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(reasons, vec!["TextSecretNotFound"]);
     cluster.cleanup().await.unwrap();
 }
 
