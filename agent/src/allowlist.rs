@@ -30,6 +30,11 @@ impl AllowList {
         Self::new(list.split(','))
     }
 
+    /// The domain patterns of the list.
+    pub fn entries(&self) -> &[DomainPattern] {
+        &self.entries
+    }
+
     /// Whether every host is allowed (the list is empty).
     pub fn allows_all(&self) -> bool {
         self.entries.is_empty()

@@ -80,6 +80,22 @@ impl ApiKeys {
         matched.into()
     }
 
+    /// The digest of `key` if it is one of the valid keys (constant time in the key's content).
+    pub fn digest_if_valid(&self, key: &str) -> Option<[u8; 32]> {
+        self.accepts(key).then(|| digest(key))
+    }
+
+    /// The digests of every valid key.
+    pub fn digests(&self) -> Vec<[u8; 32]> {
+        self.reload_if_changed();
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        self.inline
+            .iter()
+            .chain(state.from_file.iter())
+            .copied()
+            .collect()
+    }
+
     fn reload_if_changed(&self) {
         let Some(path) = &self.file else { return };
         {

@@ -33,6 +33,22 @@ impl Backend {
         }
     }
 
+    /// The most recent tasks, newest first, without their results.
+    pub fn recent(&self, limit: usize) -> Vec<TaskView> {
+        match self {
+            Backend::Standalone(tasks) => tasks.recent(limit),
+            Backend::Kubernetes(tasks) => tasks.recent(limit),
+        }
+    }
+
+    /// Starts a new delivery round of a task whose delivery `Failed` or was `Rejected`.
+    pub async fn redeliver(&self, task_id: &str) -> Result<(), ApiError> {
+        match self {
+            Backend::Standalone(tasks) => tasks.redeliver(task_id).await,
+            Backend::Kubernetes(tasks) => tasks.redeliver(task_id).await,
+        }
+    }
+
     /// Why the backend cannot serve requests now, if it cannot.
     pub fn not_ready(&self) -> Option<&'static str> {
         match self {

@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use guardrails_crds::task::{SecretKeyRef, TextSource, WebhookTarget};
-use guardrails_crds::{AnalysisTask, AnalysisTaskSpec, TaskPhase};
+use guardrails_crds::delivery::DeliveryPhase;
+use guardrails_crds::task::{REDELIVER_ANNOTATION, SecretKeyRef, TextSource, WebhookTarget};
+use guardrails_crds::{AnalysisTask, AnalysisTaskSpec, TaskPhase, WebhookEndpoint};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kube::api::{DeleteParams, PostParams};
-use kube::{Api, Client, Resource};
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client, Resource, ResourceExt};
 use serde_json::Value;
 
 use crate::model::{
@@ -189,6 +190,71 @@ impl KubernetesTasks {
         Ok(Some(view))
     }
 
+    /// The most recent tasks of the namespace, newest first, without their results.
+    pub fn recent(&self, limit: usize) -> Vec<TaskView> {
+        let mut tasks = self.cache.all();
+        tasks.sort_by_key(|task| std::cmp::Reverse(task.creation_timestamp()));
+        tasks
+            .iter()
+            .take(limit)
+            .map(|task| view_of(task, task.metadata.uid.as_deref().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Asks the agent for a new delivery round (the `guardrails.io/redeliver` annotation) of a
+    /// task whose delivery `Failed` or was `Rejected`.
+    pub async fn redeliver(&self, task_id: &str) -> Result<(), ApiError> {
+        let task = self
+            .cache
+            .get(task_id)
+            .ok_or_else(|| ApiError::new(Code::TaskNotFound, "no task has this id"))?;
+        let phase = task
+            .status
+            .as_ref()
+            .and_then(|s| s.delivery.as_ref())
+            .map(|d| d.phase);
+        if !matches!(phase, Some(DeliveryPhase::Failed | DeliveryPhase::Rejected)) {
+            return Err(ApiError::new(
+                Code::Conflict,
+                "only a Failed or Rejected delivery can be redelivered",
+            ));
+        }
+        let request = rfc3339(jiff::Timestamp::now());
+        let patch =
+            serde_json::json!({"metadata": {"annotations": {REDELIVER_ANNOTATION: request}}});
+        let tasks = self.tasks();
+        let name = task.name_any();
+        bounded(
+            "request a redelivery",
+            tasks.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)),
+        )
+        .await?;
+        tracing::info!(task = %name, task_id, "redelivery requested");
+        Ok(())
+    }
+
+    /// Suspends or resumes the WebhookEndpoint `name` (its `spec.suspend`).
+    pub async fn suspend_endpoint(&self, name: &str, suspend: bool) -> Result<(), ApiError> {
+        let endpoints: Api<WebhookEndpoint> = Api::namespaced(self.client.clone(), &self.namespace);
+        let patch = serde_json::json!({"spec": {"suspend": suspend}});
+        let action = if suspend {
+            "suspend the endpoint"
+        } else {
+            "resume the endpoint"
+        };
+        bounded(
+            action,
+            endpoints.patch(name, &PatchParams::default(), &Patch::Merge(&patch)),
+        )
+        .await?;
+        tracing::info!(
+            endpoint = name,
+            suspend,
+            "endpoint suspension changed from the portal"
+        );
+        Ok(())
+    }
+
     async fn read_result(&self, secret_name: &str) -> Result<Option<Value>, ApiError> {
         let secrets = self.secrets();
         let Some(secret) = bounded("read the result Secret", secrets.get_opt(secret_name)).await?
@@ -229,6 +295,8 @@ pub fn view_of(task: &AnalysisTask, task_id: &str) -> TaskView {
             status: phase,
             attempts: delivery.attempts.iter().map(AttemptView::from).collect(),
             message: delivery.message.clone(),
+            round: delivery.round.and_then(|r| u32::try_from(r).ok()),
+            next_attempt_at: delivery.next_attempt_at.as_ref().map(|t| rfc3339(t.0)),
         }
     });
     TaskView {
@@ -268,12 +336,26 @@ async fn bounded<T>(
 /// A failed Kubernetes call as the client sees it: 503 when Kubernetes is unreachable or
 /// overloaded, 500 otherwise (the details go to the log, not to the client).
 pub fn kubernetes_error(action: &str, err: kube::Error) -> ApiError {
-    let transient = match &err {
-        kube::Error::Api(status) => matches!(status.code, 408 | 429 | 500..=599),
-        _ => true,
+    let (transient, forbidden, missing) = match &err {
+        kube::Error::Api(status) => (
+            matches!(status.code, 408 | 429 | 500..=599),
+            status.code == 403,
+            status.code == 404,
+        ),
+        _ => (true, false, false),
     };
     tracing::warn!(error = %err, "could not {action}");
-    if transient {
+    if forbidden {
+        ApiError::new(
+            Code::Forbidden,
+            format!("could not {action}: the api's Kubernetes RBAC does not allow it"),
+        )
+    } else if missing {
+        ApiError::new(
+            Code::NotFound,
+            format!("could not {action}: it no longer exists"),
+        )
+    } else if transient {
         ApiError::new(
             Code::Unavailable,
             format!("could not {action}: Kubernetes is unavailable; retry later"),

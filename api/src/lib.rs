@@ -17,7 +17,8 @@
 //! - [`store`]: the embedded database of standalone mode (tasks, results, pending deliveries);
 //! - [`task_cache`]: the watch-backed cache of AnalysisTasks indexed by task id;
 //! - [`metrics`]: Prometheus metrics;
-//! - [`openapi`]: the OpenAPI document served at `/openapi.json`.
+//! - [`openapi`]: the OpenAPI document served at `/openapi.json`;
+//! - [`portal`]: the delivery portal, server-rendered pages under `/ui/`.
 
 pub mod auth;
 pub mod backend;
@@ -29,6 +30,7 @@ pub mod kubernetes;
 pub mod metrics;
 pub mod model;
 pub mod openapi;
+pub mod portal;
 pub mod problem;
 pub mod routes;
 pub mod server;

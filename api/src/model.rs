@@ -282,13 +282,23 @@ pub struct WebhookView {
     /// Why the delivery is waiting, failed or was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The delivery round: 1, then + 1 per redelivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
+    /// When the next attempt is due, while the delivery waits (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub next_attempt_at: Option<String>,
 }
 
 /// One delivery attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AttemptView {
-    /// Attempt number, starting at 1.
+    /// Attempt number within its round, starting at 1.
     pub number: u32,
+    /// The delivery round it belongs to (1, then + 1 per redelivery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
     /// When it started (RFC 3339, UTC).
     #[schema(format = DateTime)]
     pub started_at: String,
@@ -313,6 +323,7 @@ impl From<&guardrails_agent::DeliveryAttempt> for AttemptView {
     fn from(a: &guardrails_agent::DeliveryAttempt) -> Self {
         AttemptView {
             number: a.number,
+            round: None,
             started_at: rfc3339(a.started_at),
             duration_ms: a.duration_ms,
             outcome: a.outcome.as_str().to_owned(),
@@ -331,6 +342,7 @@ impl From<&guardrails_crds::DeliveryAttempt> for AttemptView {
             .unwrap_or_default();
         AttemptView {
             number: u32::try_from(a.number).unwrap_or_default(),
+            round: a.round.and_then(|r| u32::try_from(r).ok()),
             started_at: rfc3339(a.started_at.0),
             duration_ms: a.duration_ms.and_then(|ms| u64::try_from(ms).ok()),
             outcome,

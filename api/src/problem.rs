@@ -36,8 +36,14 @@ pub enum Code {
     UnknownFramework,
     /// A webhook URL that is not an http(s) URL, or that policy forbids.
     InvalidWebhookUrl,
+    /// The request is understood but refused: a portal form without its CSRF token, or an
+    /// action Kubernetes RBAC does not grant the api.
+    Forbidden,
     /// No task has this id.
     TaskNotFound,
+    /// The action does not apply to the object in its current state (e.g. redelivering a
+    /// delivery that has not failed).
+    Conflict,
     /// No route has this path.
     NotFound,
     /// The route exists but not with this method.
@@ -65,7 +71,9 @@ impl Code {
             Code::InvalidField => "invalid_field",
             Code::UnknownFramework => "unknown_framework",
             Code::InvalidWebhookUrl => "invalid_webhook_url",
+            Code::Forbidden => "forbidden",
             Code::TaskNotFound => "task_not_found",
+            Code::Conflict => "conflict",
             Code::NotFound => "not_found",
             Code::MethodNotAllowed => "method_not_allowed",
             Code::HeadersTooLarge => "headers_too_large",
@@ -87,7 +95,9 @@ impl Code {
             Code::InvalidField | Code::UnknownFramework | Code::InvalidWebhookUrl => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Code::Forbidden => StatusCode::FORBIDDEN,
             Code::TaskNotFound | Code::NotFound => StatusCode::NOT_FOUND,
+            Code::Conflict => StatusCode::CONFLICT,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -108,7 +118,9 @@ impl Code {
             Code::InvalidField => "A field is invalid",
             Code::UnknownFramework => "Unknown compliance framework",
             Code::InvalidWebhookUrl => "The webhook URL is not allowed",
+            Code::Forbidden => "The request is refused",
             Code::TaskNotFound => "No task has this id",
+            Code::Conflict => "The action does not apply in this state",
             Code::NotFound => "No such endpoint",
             Code::MethodNotAllowed => "Method not allowed on this endpoint",
             Code::HeadersTooLarge => "The request headers are too large",
@@ -124,7 +136,9 @@ impl Code {
         Some(match status {
             StatusCode::BAD_REQUEST => Code::BadRequest,
             StatusCode::UNAUTHORIZED => Code::Unauthorized,
+            StatusCode::FORBIDDEN => Code::Forbidden,
             StatusCode::NOT_FOUND => Code::NotFound,
+            StatusCode::CONFLICT => Code::Conflict,
             StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
             StatusCode::REQUEST_TIMEOUT => Code::RequestTimeout,
             StatusCode::PAYLOAD_TOO_LARGE => Code::BodyTooLarge,
@@ -152,7 +166,12 @@ pub async fn ensure_problem_json(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/json");
-    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_json {
+    // NB: the portal's error pages are HTML, also kept.
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_json || is_html {
         return response;
     }
     let Some(code) = Code::for_status(status) else {

@@ -93,7 +93,22 @@ pub async fn analyze_async(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let mut submission = Submission::from_json(&body, state.max_text_bytes)?;
+    let submission = Submission::from_json(&body, state.max_text_bytes)?;
+    let submitted = submit(&state, submission).await?;
+    let location = format!("/api/v1/tasks/{}", submitted.task_id);
+    let mut response = (StatusCode::ACCEPTED, Json(submitted)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Checks a submission's webhook URL against the destination rules, creates its task and
+/// counts it (the async endpoint and the portal's forms).
+pub async fn submit(
+    state: &AppState,
+    mut submission: Submission,
+) -> Result<SubmittedTask, ApiError> {
     if let Some(webhook) = &mut submission.webhook {
         webhook.url = state.rules.check(&webhook.url)?;
     }
@@ -103,12 +118,7 @@ pub async fn analyze_async(
         }
     })?;
     state.metrics.tasks_submitted.inc();
-    let location = format!("/api/v1/tasks/{}", submitted.task_id);
-    let mut response = (StatusCode::ACCEPTED, Json(submitted)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(submitted)
 }
 
 /// The status of a task, its result once it succeeded and its webhook delivery attempts.

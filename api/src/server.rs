@@ -46,12 +46,14 @@ pub fn router(state: AppState, keys: Option<Arc<ApiKeys>>, max_body_bytes: usize
         .route("/api/v1/analyze", post(routes::analyze))
         .route("/api/v1/analyze/async", post(routes::analyze_async))
         .route("/api/v1/tasks/{task_id}", get(routes::get_task));
+    let portal = crate::portal::router(state.clone(), keys.clone());
     if let Some(keys) = keys {
         api = api.route_layer(from_fn_with_state(keys, auth::require_api_key));
     }
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     Router::new()
         .merge(api)
+        .merge(portal)
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .route("/metrics", get(routes::metrics))

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use guardrails_agent::deliverer::SinkError;
 use guardrails_agent::{
-    AttemptOutcome, AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, EventType, Outcome,
-    Policy,
+    AttemptOutcome, AttemptSink, Deliverer, Delivery, DeliveryAttempt, Event, EventType, NextStep,
+    Outcome, Policy, next_step,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -151,6 +151,8 @@ impl StandaloneTasks {
                 status: "Pending".into(),
                 attempts: Vec::new(),
                 message: None,
+                round: Some(1),
+                next_attempt_at: None,
             }),
         };
         let store = self.store.clone();
@@ -201,6 +203,11 @@ impl StandaloneTasks {
         .await
         .map_err(|_| store_failed("the store read was cancelled"))?
         .map_err(|err: StoreError| store_failed(&err.to_string()))
+    }
+
+    /// The server-wide delivery policy of the webhooks.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// How many task views are cached in memory.
@@ -311,6 +318,8 @@ impl StandaloneTasks {
             url: webhook.url,
             sign: webhook.sign_payload,
             attempts: Vec::new(),
+            round: 1,
+            finished: false,
         });
         let expires_at = now.checked_add(self.limits.ttl).ok();
         let result_value = delivery
@@ -382,7 +391,7 @@ impl StandaloneTasks {
             Ok(delivery) => delivery,
             Err(err) => {
                 return self
-                    .finish_delivery(id, "Rejected", Some(err.to_string()))
+                    .finish_delivery(id, "Rejected", Some(err.to_string()), record)
                     .await;
             }
         };
@@ -409,40 +418,124 @@ impl StandaloneTasks {
                     Outcome::Failed => ("Failed", last_error),
                     Outcome::Rejected => ("Rejected", last_error),
                 };
-                self.finish_delivery(id, phase, message).await;
+                let record = sink.record.into_inner().unwrap_or_else(|e| e.into_inner());
+                self.finish_delivery(id, phase, message, record).await;
             }
             // NB: the store failed; the delivery stays pending there and resumes on restart.
             Err(err) => tracing::error!(task_id, error = %err, "a delivery stopped"),
         }
     }
 
-    async fn finish_delivery(&self, id: Uuid, phase: &str, message: Option<String>) {
+    async fn finish_delivery(
+        &self,
+        id: Uuid,
+        phase: &str,
+        message: Option<String>,
+        record: PendingDelivery,
+    ) {
         let Some(view) = self.update(id, |view| {
             if let Some(webhook) = &mut view.webhook {
                 webhook.status = phase.into();
                 webhook.message = message;
+                webhook.next_attempt_at = None;
             }
         }) else {
             return;
         };
         self.persist("delivery outcome", move |store| {
-            store.finish_delivery(&view)
+            store.finish_delivery(&view, &record)
         })
         .await;
     }
 
-    fn record_attempt(&self, id: Uuid, attempt: &DeliveryAttempt) -> Option<TaskView> {
+    /// Starts a new delivery round of a task whose delivery `Failed` or was `Rejected`, with
+    /// the same event id; the attempts of earlier rounds stay in its view.
+    pub async fn redeliver(self: &Arc<Self>, task_id: &str) -> Result<(), ApiError> {
+        let not_found = || ApiError::new(Code::TaskNotFound, "no task has this id");
+        let id = Uuid::parse_str(task_id).map_err(|_| not_found())?;
+        let store = self.store.clone();
+        let key = id.to_string();
+        let record = tokio::task::spawn_blocking(move || store.delivery(&key))
+            .await
+            .map_err(|_| store_failed("the store read was cancelled"))?
+            .map_err(|err| store_failed(&err.to_string()))?;
+        let view = self.current(id).ok_or_else(not_found)?;
+        let (Some(webhook), Some(record)) = (&view.webhook, record) else {
+            return Err(ApiError::new(
+                Code::Conflict,
+                "this task has no webhook delivery to start again",
+            ));
+        };
+        if !record.finished || !matches!(webhook.status.as_str(), "Failed" | "Rejected") {
+            return Err(ApiError::new(
+                Code::Conflict,
+                "only a Failed or Rejected delivery can be redelivered",
+            ));
+        }
+        let round = record.round + 1;
+        let record = PendingDelivery {
+            attempts: Vec::new(),
+            round,
+            finished: false,
+            ..record
+        };
+        let Some(view) = self.update(id, |view| {
+            if let Some(webhook) = &mut view.webhook {
+                webhook.status = "Pending".into();
+                webhook.round = Some(round);
+                webhook.message = Some(format!("redelivery requested; round {round}"));
+            }
+        }) else {
+            return Err(not_found());
+        };
+        let (stored, saved) = (self.store.clone(), record.clone());
+        tokio::task::spawn_blocking(move || stored.save_delivery(&view, &saved))
+            .await
+            .map_err(|_| store_failed("the store write was cancelled"))?
+            .map_err(|err| store_failed(&err.to_string()))?;
+        tracing::info!(task_id = %id, round, "redelivery requested");
+        tokio::spawn(self.clone().deliver(id, record, None));
+        Ok(())
+    }
+
+    /// The most recent task views kept in memory, newest first (without results).
+    pub fn recent(&self, limit: usize) -> Vec<TaskView> {
+        let views = self.lock();
+        views
+            .order
+            .iter()
+            .rev()
+            .filter_map(|id| views.by_id.get(id))
+            .take(limit)
+            .cloned()
+            .collect()
+    }
+
+    fn record_attempt(
+        &self,
+        id: Uuid,
+        round: u32,
+        attempt: &DeliveryAttempt,
+        next_attempt_at: Option<String>,
+    ) -> Option<TaskView> {
         self.update(id, |view| {
             let Some(webhook) = &mut view.webhook else {
                 return;
             };
-            let shown = AttemptView::from(attempt);
+            let shown = AttemptView {
+                round: Some(round),
+                ..AttemptView::from(attempt)
+            };
             match webhook.attempts.last_mut() {
-                Some(last) if last.number == shown.number => *last = shown,
+                Some(last) if (last.round, last.number) == (shown.round, shown.number) => {
+                    *last = shown;
+                }
                 _ => webhook.attempts.push(shown),
             }
             let excess = webhook.attempts.len().saturating_sub(MAX_ATTEMPTS_SHOWN);
             webhook.attempts.drain(..excess);
+            webhook.round = Some(round);
+            webhook.next_attempt_at = next_attempt_at;
         })
     }
 
@@ -470,7 +563,11 @@ struct StoreSink {
 }
 
 impl StoreSink {
-    async fn record(&self, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
+    async fn record(
+        &self,
+        delivery: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), SinkError> {
         let record = {
             let mut record = self.record.lock().unwrap_or_else(|e| e.into_inner());
             match record.attempts.last_mut() {
@@ -479,7 +576,15 @@ impl StoreSink {
             }
             record.clone()
         };
-        let Some(view) = self.tasks.record_attempt(self.id, attempt) else {
+        let next_attempt_at = match next_step(delivery.policy(), &record.attempts, Timestamp::now())
+        {
+            NextStep::WaitUntil(at) => Some(rfc3339(at)),
+            _ => None,
+        };
+        let Some(view) = self
+            .tasks
+            .record_attempt(self.id, record.round, attempt, next_attempt_at)
+        else {
             return Err("the task of this delivery is gone".into());
         };
         let store = self.tasks.store.clone();
@@ -491,12 +596,20 @@ impl StoreSink {
 }
 
 impl AttemptSink for StoreSink {
-    async fn started(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(attempt).await
+    async fn started(
+        &self,
+        delivery: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), SinkError> {
+        self.record(delivery, attempt).await
     }
 
-    async fn finished(&self, _: &Delivery, attempt: &DeliveryAttempt) -> Result<(), SinkError> {
-        self.record(attempt).await
+    async fn finished(
+        &self,
+        delivery: &Delivery,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), SinkError> {
+        self.record(delivery, attempt).await
     }
 }
 

@@ -86,8 +86,18 @@ pub struct PendingDelivery {
     pub url: String,
     /// Whether the delivery is signed.
     pub sign: bool,
-    /// Attempts made so far, oldest first; the retry schedule follows from them.
+    /// Attempts of the current round so far, oldest first; the retry schedule follows from them.
     pub attempts: Vec<DeliveryAttempt>,
+    /// The delivery round: 1, then + 1 per redelivery.
+    #[serde(default = "first_round")]
+    pub round: u32,
+    /// Whether the round ended (kept so the delivery can be started again by a redelivery).
+    #[serde(default)]
+    pub finished: bool,
+}
+
+fn first_round() -> u32 {
+    1
 }
 
 /// What a restart finds in the store.
@@ -224,14 +234,25 @@ impl Store {
         })
     }
 
-    /// Records the end of a delivery: the final view; nothing is left to resume.
-    pub fn finish_delivery(&self, view: &TaskView) -> Result<(), StoreError> {
-        let view = view.clone();
-        self.write_grouped(move |tables| {
-            tables.put_view(&view)?;
-            tables.deliveries.remove(view.task_id.as_str()).db()?;
-            Ok(())
-        })
+    /// Records the end of a delivery round: the final view, and the delivery marked finished so
+    /// a restart does not resume it (a redelivery may start it again).
+    pub fn finish_delivery(
+        &self,
+        view: &TaskView,
+        delivery: &PendingDelivery,
+    ) -> Result<(), StoreError> {
+        let finished = PendingDelivery {
+            finished: true,
+            ..delivery.clone()
+        };
+        self.save_delivery(view, &finished)
+    }
+
+    /// The delivery record of a task, finished or not.
+    pub fn delivery(&self, task_id: &str) -> Result<Option<PendingDelivery>, StoreError> {
+        self.read(DELIVERIES, task_id)?
+            .map(|bytes| decode(&bytes))
+            .transpose()
     }
 
     /// The view of a task, if it is kept.
@@ -284,7 +305,10 @@ impl Store {
         Ok(Recovered {
             queued: queued_ids(&read.open_table(QUEUED).db()?, &tasks)?,
             tasks,
-            deliveries: all_by_id(&read.open_table(DELIVERIES).db()?)?,
+            deliveries: all_by_id::<PendingDelivery>(&read.open_table(DELIVERIES).db()?)?
+                .into_iter()
+                .filter(|(_, delivery)| !delivery.finished)
+                .collect(),
         })
     }
 
@@ -476,6 +500,8 @@ mod tests {
                 1,
                 "2026-03-01T12:00:02Z".parse().unwrap(),
             )],
+            round: 1,
+            finished: false,
         }
     }
 
@@ -518,6 +544,20 @@ mod tests {
             store.view("done").unwrap().unwrap().status,
             TaskState::Success
         );
+    }
+
+    #[test]
+    fn a_finished_delivery_is_kept_for_redelivery_but_not_resumed() {
+        let store = Store::in_memory().unwrap();
+        store.save_submitted(&view("t"), &submission()).unwrap();
+        store
+            .save_analysed(&view("t"), Some(b"{}"), Some(&delivery()), None)
+            .unwrap();
+        store.finish_delivery(&view("t"), &delivery()).unwrap();
+        assert!(store.recover().unwrap().deliveries.is_empty());
+        let kept = store.delivery("t").unwrap().unwrap();
+        assert!(kept.finished);
+        assert_eq!(kept.event_id, "evt-1");
     }
 
     #[test]

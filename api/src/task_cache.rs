@@ -35,6 +35,11 @@ impl TaskCache {
         self.read().get(uid).cloned()
     }
 
+    /// Every task the cache holds, in no order.
+    pub fn all(&self) -> Vec<Arc<AnalysisTask>> {
+        self.read().values().cloned().collect()
+    }
+
     /// How many tasks the cache holds.
     pub fn len(&self) -> usize {
         self.read().len()
