@@ -175,7 +175,7 @@ fn api_grants() -> BTreeSet<Grant> {
         (
             "guardrails.io",
             "analysistasks",
-            &["create", "get", "list", "watch", "delete"],
+            &["create", "get", "list", "watch", "delete", "patch"],
         ),
         ("guardrails.io", "webhookendpoints", &["list", "watch"]),
         ("", "secrets", &["create", "get", "delete"]),
@@ -285,6 +285,20 @@ fn each_component_gets_exactly_its_verbs_cluster_wide_by_default() {
         "api is namespaced"
     );
     assert_eq!(api[NAMESPACE], api_grants());
+}
+
+#[test]
+fn the_portal_may_suspend_endpoints_only_when_the_chart_grants_it() {
+    let prefix = format!("{RELEASE}-guardrails");
+    let api_role = |objects: &[Value]| role_rules(objects, "Role", &format!("{prefix}-api"));
+    let endpoint_patch = expect(&[("guardrails.io", "webhookendpoints", &["patch"])]);
+    assert!(api_role(&render(&[])).is_disjoint(&endpoint_patch));
+    let granted = api_role(&render(&["--set", "api.portal.endpointActions=true"]));
+    assert_eq!(
+        granted.difference(&api_grants()).cloned().collect::<BTreeSet<_>>(),
+        endpoint_patch,
+        "exactly the one verb more"
+    );
 }
 
 #[test]

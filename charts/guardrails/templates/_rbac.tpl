@@ -45,10 +45,10 @@ chart tests check that the rendered roles grant exactly these.
 {{- define "guardrails.apiRules" -}}
 - apiGroups: ["guardrails.io"]
   resources: ["analysistasks"]
-  verbs: ["create", "get", "list", "watch", "delete"]
+  verbs: ["create", "get", "list", "watch", "delete", "patch"]
 - apiGroups: ["guardrails.io"]
   resources: ["webhookendpoints"]
-  verbs: ["list", "watch"]
+  verbs: {{ ternary (list "list" "watch" "patch") (list "list" "watch") .Values.api.portal.endpointActions | toJson }}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["create", "get", "delete"]
