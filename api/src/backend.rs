@@ -2,10 +2,19 @@
 
 use std::sync::Arc;
 
-use crate::kubernetes::KubernetesTasks;
+use crate::kubernetes::{KubernetesTasks, view_of};
 use crate::model::{Submission, SubmittedTask, TaskView};
 use crate::problem::ApiError;
 use crate::standalone::StandaloneTasks;
+
+/// A task as listed: its namespace (Kubernetes mode) and its view.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// The AnalysisTask's namespace; `None` in standalone mode.
+    pub namespace: Option<String>,
+    /// The task, without its result.
+    pub view: TaskView,
+}
 
 /// The task store behind the async endpoints.
 #[derive(Clone)]
@@ -33,11 +42,26 @@ impl Backend {
         }
     }
 
-    /// The most recent tasks, newest first, without their results.
-    pub fn recent(&self, limit: usize) -> Vec<TaskView> {
+    /// The most recent tasks, newest first, without their results, with their namespace in
+    /// Kubernetes mode (the api's own and those the portal also shows).
+    pub fn recent(&self, limit: usize) -> Vec<Listed> {
         match self {
-            Backend::Standalone(tasks) => tasks.recent(limit),
-            Backend::Kubernetes(tasks) => tasks.recent(limit),
+            Backend::Standalone(tasks) => tasks
+                .recent(limit)
+                .into_iter()
+                .map(|view| Listed {
+                    namespace: None,
+                    view,
+                })
+                .collect(),
+            Backend::Kubernetes(tasks) => tasks
+                .recent(limit)
+                .iter()
+                .map(|task| Listed {
+                    namespace: task.metadata.namespace.clone(),
+                    view: view_of(task, task.metadata.uid.as_deref().unwrap_or_default()),
+                })
+                .collect(),
         }
     }
 

@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
     pub namespace: String,
 
+    /// Kubernetes mode: other namespaces whose tasks and WebhookEndpoints the portal shows
+    /// (comma-separated; `*` for all), read-only except for redelivery and suspend / resume.
+    #[arg(long, env = "PORTAL_NAMESPACES", value_delimiter = ',')]
+    pub portal_namespaces: Vec<String>,
+
     /// ttlSecondsAfterFinished of the tasks created [default: the operator's]; standalone: how
     /// long a finished task and its result are kept [default: 86400].
     #[arg(long, env = "TASK_TTL_SECONDS")]

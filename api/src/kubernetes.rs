@@ -25,6 +25,7 @@ use crate::model::{
     AttemptView, SUBMITTED_MESSAGE, Submission, SubmittedTask, TaskState, TaskView, WebhookView,
     rfc3339,
 };
+use crate::portal::namespaces::PortalNamespaces;
 use crate::problem::{ApiError, Code};
 use crate::task_cache::TaskCache;
 
@@ -48,6 +49,7 @@ pub struct KubernetesTasks {
     namespace: String,
     cache: Arc<TaskCache>,
     ttl_seconds_after_finished: Option<i32>,
+    others: PortalNamespaces,
 }
 
 impl KubernetesTasks {
@@ -63,7 +65,19 @@ impl KubernetesTasks {
             namespace: namespace.into(),
             cache,
             ttl_seconds_after_finished,
+            others: PortalNamespaces::default(),
         }
+    }
+
+    /// The same tasks, with the other namespaces the portal shows.
+    pub fn with_portal_namespaces(mut self, others: PortalNamespaces) -> Self {
+        self.others = others;
+        self
+    }
+
+    /// The namespace the tasks are created in.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     /// The AnalysisTask API of the namespace.
@@ -190,23 +204,43 @@ impl KubernetesTasks {
         Ok(Some(view))
     }
 
-    /// The most recent tasks of the namespace, newest first, without their results.
-    pub fn recent(&self, limit: usize) -> Vec<TaskView> {
+    /// The most recent tasks of the namespace and of the portal's other namespaces, newest
+    /// first.
+    pub fn recent(&self, limit: usize) -> Vec<Arc<AnalysisTask>> {
         let mut tasks = self.cache.all();
-        tasks.sort_by_key(|task| std::cmp::Reverse(task.creation_timestamp()));
-        tasks
+        let known: std::collections::HashSet<String> = tasks
             .iter()
-            .take(limit)
-            .map(|task| view_of(task, task.metadata.uid.as_deref().unwrap_or_default()))
-            .collect()
+            .filter_map(|t| t.metadata.uid.clone())
+            .collect();
+        tasks.extend(self.others.tasks().into_iter().filter(|t| {
+            t.metadata
+                .uid
+                .as_ref()
+                .is_some_and(|uid| !known.contains(uid))
+        }));
+        tasks.sort_by_key(|task| std::cmp::Reverse(task.creation_timestamp()));
+        tasks.truncate(limit);
+        tasks
+    }
+
+    /// A task of the portal's other namespaces, by uid (its result is not read: the api may
+    /// read Secrets in its own namespace only).
+    pub fn other_task(&self, task_id: &str) -> Option<Arc<AnalysisTask>> {
+        self.others.task(task_id)
+    }
+
+    /// The WebhookEndpoints of the portal's other namespaces.
+    pub fn other_endpoints(&self) -> Vec<Arc<WebhookEndpoint>> {
+        self.others.endpoints()
     }
 
     /// Asks the agent for a new delivery round (the `guardrails.io/redeliver` annotation) of a
-    /// task whose delivery `Failed` or was `Rejected`.
+    /// task whose delivery `Failed` or was `Rejected`, in any namespace the portal shows.
     pub async fn redeliver(&self, task_id: &str) -> Result<(), ApiError> {
         let task = self
             .cache
             .get(task_id)
+            .or_else(|| self.others.task(task_id))
             .ok_or_else(|| ApiError::new(Code::TaskNotFound, "no task has this id"))?;
         let phase = task
             .status
@@ -222,20 +256,26 @@ impl KubernetesTasks {
         let request = rfc3339(jiff::Timestamp::now());
         let patch =
             serde_json::json!({"metadata": {"annotations": {REDELIVER_ANNOTATION: request}}});
-        let tasks = self.tasks();
+        let namespace = task.namespace().unwrap_or_else(|| self.namespace.clone());
+        let tasks: Api<AnalysisTask> = Api::namespaced(self.client.clone(), &namespace);
         let name = task.name_any();
         bounded(
             "request a redelivery",
             tasks.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)),
         )
         .await?;
-        tracing::info!(task = %name, task_id, "redelivery requested");
+        tracing::info!(task = %name, namespace, task_id, "redelivery requested");
         Ok(())
     }
 
-    /// Suspends or resumes the WebhookEndpoint `name` (its `spec.suspend`).
-    pub async fn suspend_endpoint(&self, name: &str, suspend: bool) -> Result<(), ApiError> {
-        let endpoints: Api<WebhookEndpoint> = Api::namespaced(self.client.clone(), &self.namespace);
+    /// Suspends or resumes the WebhookEndpoint `namespace/name` (its `spec.suspend`).
+    pub async fn suspend_endpoint(
+        &self,
+        namespace: &str,
+        name: &str,
+        suspend: bool,
+    ) -> Result<(), ApiError> {
+        let endpoints: Api<WebhookEndpoint> = Api::namespaced(self.client.clone(), namespace);
         let patch = serde_json::json!({"spec": {"suspend": suspend}});
         let action = if suspend {
             "suspend the endpoint"
@@ -249,6 +289,7 @@ impl KubernetesTasks {
         .await?;
         tracing::info!(
             endpoint = name,
+            namespace,
             suspend,
             "endpoint suspension changed from the portal"
         );

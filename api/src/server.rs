@@ -25,6 +25,7 @@ use crate::config::{AuthMode, Config, DataDir};
 use crate::connections;
 use crate::kubernetes::KubernetesTasks;
 use crate::metrics::{self, Metrics};
+use crate::portal::namespaces::PortalNamespaces;
 use crate::problem;
 use crate::routes::{self, AppState};
 use crate::standalone::{self, StandaloneTasks};
@@ -190,12 +191,14 @@ pub async fn build(config: &Config) -> Result<Router> {
             stream.for_each(|_| std::future::ready(())).await;
         });
         rules.endpoints = Some(endpoints);
+        let others = PortalNamespaces::watch(&client, &config.portal_namespaces, &config.namespace);
         let tasks = KubernetesTasks::new(
             client,
             config.namespace.clone(),
             cache,
             config.task_ttl_seconds,
-        );
+        )
+        .with_portal_namespaces(others);
         (Backend::Kubernetes(Arc::new(tasks)), Metrics::new(|_| {}))
     };
     let state = AppState {

@@ -295,10 +295,41 @@ fn the_portal_may_suspend_endpoints_only_when_the_chart_grants_it() {
     assert!(api_role(&render(&[])).is_disjoint(&endpoint_patch));
     let granted = api_role(&render(&["--set", "api.portal.endpointActions=true"]));
     assert_eq!(
-        granted.difference(&api_grants()).cloned().collect::<BTreeSet<_>>(),
+        granted
+            .difference(&api_grants())
+            .cloned()
+            .collect::<BTreeSet<_>>(),
         endpoint_patch,
         "exactly the one verb more"
     );
+}
+
+#[test]
+fn the_portal_reads_other_namespaces_only_where_the_chart_lists_them() {
+    let portal = expect(&[
+        (
+            "guardrails.io",
+            "analysistasks",
+            &["get", "list", "watch", "patch"],
+        ),
+        ("guardrails.io", "webhookendpoints", &["list", "watch"]),
+    ]);
+    let listed = render(&[
+        "--set",
+        &format!("api.portal.namespaces={{team-a,{NAMESPACE},team-a}}"),
+    ]);
+    let accounts = permissions_by_account(&listed);
+    let api = &accounts[&format!("{RELEASE}-guardrails-api")];
+    assert_eq!(
+        api.keys().collect::<Vec<_>>(),
+        [NAMESPACE, "team-a"],
+        "the release namespace keeps its own Role"
+    );
+    assert_eq!(api["team-a"], portal);
+    assert_eq!(api[NAMESPACE], api_grants());
+
+    let everywhere = permissions_by_account(&render(&["--set", "api.portal.namespaces={*}"]));
+    assert_eq!(everywhere[&format!("{RELEASE}-guardrails-api")]["*"], portal);
 }
 
 #[test]

@@ -10,6 +10,7 @@
 //! other, a redelivery is the engine's new round; so each is recorded like any other attempt.
 
 pub mod charts;
+pub mod namespaces;
 pub mod pages;
 pub mod session;
 
@@ -27,7 +28,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::auth::ApiKeys;
-use crate::backend::Backend;
+use crate::backend::{Backend, Listed};
 use crate::model::{Submission, TaskView};
 use crate::problem::{ApiError, Code};
 use crate::routes::{self, AppState};
@@ -66,7 +67,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .route("/ui/tasks/{task_id}/redeliver", post(redeliver))
         .route("/ui/endpoints", get(endpoints))
         .route("/ui/endpoints/test", post(test_event))
-        .route("/ui/endpoints/{name}/suspend", post(suspend))
+        .route("/ui/endpoints/{namespace}/{name}/suspend", post(suspend))
         .route("/ui/deliveries", get(deliveries))
         .route("/ui/logout", post(logout))
         .route_layer(from_fn_with_state(portal.clone(), require_session));
@@ -303,14 +304,18 @@ pub struct TaskFilter {
     /// A delivery phase, `none` for tasks without a webhook; empty for all.
     #[serde(default)]
     pub delivery: String,
+    /// A namespace (Kubernetes mode); empty for all.
+    #[serde(default)]
+    pub namespace: String,
     /// A notice to show, by its code.
     #[serde(default)]
     pub notice: String,
 }
 
 impl TaskFilter {
-    /// Whether `task` passes the filter.
-    pub fn keeps(&self, task: &TaskView) -> bool {
+    /// Whether `listed` passes the filter.
+    pub fn keeps(&self, listed: &Listed) -> bool {
+        let task = &listed.view;
         let status = serde_json::to_value(task.status)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -318,6 +323,8 @@ impl TaskFilter {
         let delivery = task.webhook.as_ref().map_or("none", |w| w.status.as_str());
         (self.status.is_empty() || self.status == status)
             && (self.delivery.is_empty() || self.delivery == delivery)
+            && (self.namespace.is_empty()
+                || listed.namespace.as_deref() == Some(self.namespace.as_str()))
     }
 }
 
@@ -327,14 +334,15 @@ async fn tasks(
     axum::Extension(session): axum::Extension<Session>,
     Query(filter): Query<TaskFilter>,
 ) -> Markup {
-    let tasks: Vec<TaskView> = portal
-        .app
-        .backend
-        .recent(LISTED_TASKS)
-        .into_iter()
-        .filter(|t| filter.keeps(t))
+    let recent = portal.app.backend.recent(LISTED_TASKS);
+    let mut namespaces: Vec<&str> = recent
+        .iter()
+        .filter_map(|t| t.namespace.as_deref())
         .collect();
-    pages::tasks(&session, &portal.app.backend, &filter, &tasks)
+    namespaces.sort_unstable();
+    namespaces.dedup();
+    let tasks: Vec<&Listed> = recent.iter().filter(|t| filter.keeps(t)).collect();
+    pages::tasks(&session, &filter, &namespaces, &tasks)
 }
 
 /// The fields of the submit form.
@@ -382,7 +390,16 @@ async fn task(
     Path(task_id): Path<String>,
     Query(notice): Query<Notice>,
 ) -> Page {
-    let Some(view) = portal.app.backend.get(&task_id).await? else {
+    let view = match portal.app.backend.get(&task_id).await? {
+        Some(view) => Some(view),
+        None => match &portal.app.backend {
+            Backend::Kubernetes(tasks) => tasks
+                .other_task(&task_id)
+                .map(|task| crate::kubernetes::view_of(&task, &task_id)),
+            Backend::Standalone(_) => None,
+        },
+    };
+    let Some(view) = view else {
         return Err(ApiError::new(
             Code::TaskNotFound,
             "no task has this id (finished tasks are removed after their time to live)",
@@ -410,7 +427,14 @@ async fn endpoints(
 ) -> Markup {
     let endpoints = portal.app.rules.endpoints.as_ref().map(|store| {
         let mut all = store.state();
-        all.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        if let Backend::Kubernetes(tasks) = &portal.app.backend {
+            all.extend(tasks.other_endpoints());
+        }
+        all.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        all.dedup_by(|a, b| a.metadata.uid == b.metadata.uid);
         all
     });
     pages::endpoints(&session, &portal.app, endpoints.as_deref(), &notice.notice)
@@ -446,7 +470,7 @@ struct SuspendForm {
 /// Suspends or resumes a WebhookEndpoint (Kubernetes mode, where the api's RBAC allows it).
 async fn suspend(
     State(portal): State<Portal>,
-    Path(name): Path<String>,
+    Path((namespace, name)): Path<(String, String)>,
     Posted(form, _): Posted<SuspendForm>,
 ) -> Page {
     let Backend::Kubernetes(tasks) = &portal.app.backend else {
@@ -465,7 +489,7 @@ async fn suspend(
             );
         }
     };
-    tasks.suspend_endpoint(&name, suspend).await?;
+    tasks.suspend_endpoint(&namespace, &name, suspend).await?;
     let notice = if suspend { "suspended" } else { "resumed" };
     Ok(see_other(&format!("/ui/endpoints?notice={notice}")))
 }
@@ -475,7 +499,13 @@ async fn deliveries(
     State(portal): State<Portal>,
     axum::Extension(session): axum::Extension<Session>,
 ) -> Markup {
-    let tasks = portal.app.backend.recent(CHARTED_TASKS);
+    let tasks: Vec<TaskView> = portal
+        .app
+        .backend
+        .recent(CHARTED_TASKS)
+        .into_iter()
+        .map(|listed| listed.view)
+        .collect();
     let hour = charts::LastHour::of(&tasks, jiff::Timestamp::now());
     pages::deliveries(&session, &hour)
 }

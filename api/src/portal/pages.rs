@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::charts::{self, LastHour};
 use super::session::Session;
 use super::{TEST_EVENT_TEXT, TaskFilter};
-use crate::backend::Backend;
+use crate::backend::{Backend, Listed};
 use crate::model::{TaskState, TaskView, WebhookView};
 use crate::routes::AppState;
 
@@ -151,13 +151,15 @@ fn select(id: &str, label: &str, options: &[&str], chosen: &str) -> Markup {
     }
 }
 
-/// Recent tasks with their filters, and the form to submit one.
+/// Recent tasks with their filters, and the form to submit one; `namespaces` (Kubernetes mode)
+/// are those of the tasks known.
 pub fn tasks(
     session: &Session,
-    backend: &Backend,
     filter: &TaskFilter,
-    tasks: &[TaskView],
+    namespaces: &[&str],
+    tasks: &[&Listed],
 ) -> Markup {
+    let kubernetes = !namespaces.is_empty() || !filter.namespace.is_empty();
     layout(
         "Tasks",
         Section::Tasks,
@@ -167,10 +169,8 @@ pub fn tasks(
             form method="get" action="/ui/tasks" class="filters" {
                 (select("status", "Task status", &STATUSES, &filter.status))
                 (select("delivery", "Delivery", &DELIVERIES, &filter.delivery))
+                @if kubernetes { (select("namespace", "Namespace", namespaces, &filter.namespace)) }
                 button type="submit" { "Filter" }
-            }
-            @if let Backend::Kubernetes(_) = backend {
-                p class="hint" { "AnalysisTasks of the api's namespace, newest first." }
             }
             @if tasks.is_empty() {
                 p { "No task matches." }
@@ -178,13 +178,17 @@ pub fn tasks(
                 table {
                     caption { "Recent tasks (" (tasks.len()) ")" }
                     thead { tr {
-                        th scope="col" { "Task" } th scope="col" { "Submitted" } th scope="col" { "Status" }
+                        th scope="col" { "Task" }
+                        @if kubernetes { th scope="col" { "Namespace" } }
+                        th scope="col" { "Submitted" } th scope="col" { "Status" }
                         th scope="col" { "Delivery" } th scope="col" { "Round" } th scope="col" { "Attempts" }
                     } }
                     tbody {
-                        @for task in tasks {
+                        @for listed in tasks {
+                            @let task = &listed.view;
                             tr {
                                 td { a href=(format!("/ui/tasks/{}", task.task_id)) { code { (task.task_id) } } }
+                                @if kubernetes { td { (listed.namespace.as_deref().unwrap_or_default()) } }
                                 td { (task.submitted_at) }
                                 td { (status_name(task.status)) }
                                 td { (task.webhook.as_ref().map_or("none", |w| w.status.as_str())) }
@@ -358,7 +362,8 @@ fn endpoint_table(session: &Session, endpoints: &[std::sync::Arc<WebhookEndpoint
             table {
                 caption { "WebhookEndpoints" }
                 thead { tr {
-                    th scope="col" { "Name" } th scope="col" { "Domains" } th scope="col" { "Ready" }
+                    th scope="col" { "Name" } th scope="col" { "Namespace" } th scope="col" { "Domains" }
+                    th scope="col" { "Ready" }
                     th scope="col" { "Secrets" } th scope="col" { "Succeeded" } th scope="col" { "Failed" }
                     th scope="col" { "Rejected" } th scope="col" { "Rate limited" }
                     th scope="col" { "Last delivery" } th scope="col" { "Suspended" }
@@ -373,6 +378,7 @@ fn endpoint_table(session: &Session, endpoints: &[std::sync::Arc<WebhookEndpoint
 
 fn endpoint_row(session: &Session, endpoint: &WebhookEndpoint) -> Markup {
     let name = endpoint.metadata.name.clone().unwrap_or_default();
+    let namespace = endpoint.metadata.namespace.clone().unwrap_or_default();
     let status = endpoint.status.clone().unwrap_or_default();
     let ready = find_condition(&status.conditions, "Ready");
     let secrets: Vec<&str> = endpoint
@@ -386,6 +392,7 @@ fn endpoint_row(session: &Session, endpoint: &WebhookEndpoint) -> Markup {
     html! {
         tr {
             th scope="row" { (name) }
+            td { (namespace) }
             td { (endpoint.spec.domains.join(", ")) }
             td {
                 @match ready {
@@ -404,7 +411,7 @@ fn endpoint_row(session: &Session, endpoint: &WebhookEndpoint) -> Markup {
             }
             td {
                 (if suspended { "yes" } else { "no" })
-                form method="post" action=(format!("/ui/endpoints/{name}/suspend")) {
+                form method="post" action=(format!("/ui/endpoints/{namespace}/{name}/suspend")) {
                     (token(session))
                     input type="hidden" name="suspend" value=(if suspended { "false" } else { "true" });
                     button type="submit" aria-label=(format!("{} {name}", if suspended { "Resume" } else { "Suspend" })) {

@@ -54,6 +54,16 @@ chart tests check that the rendered roles grant exactly these.
   verbs: ["create", "get", "delete"]
 {{- end }}
 
+{{/* What the portal may do in the other namespaces it shows (api.portal.namespaces). */}}
+{{- define "guardrails.portalRules" -}}
+- apiGroups: ["guardrails.io"]
+  resources: ["analysistasks"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["guardrails.io"]
+  resources: ["webhookendpoints"]
+  verbs: {{ ternary (list "list" "watch" "patch") (list "list" "watch") .Values.api.portal.endpointActions | toJson }}
+{{- end }}
+
 {{/* Leader election on one Lease: create it, then read and renew only that one. */}}
 {{- define "guardrails.leaseRules" -}}
 - apiGroups: ["coordination.k8s.io"]
