@@ -9,11 +9,12 @@
 
 use std::time::Duration;
 
-use guardrails_crds::WebhookEndpoint;
+use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use guardrails_e2e::kit::{
     BinarySpec, Browser, Probe, Reply, RunningBinary, TestCluster, WebhookReceiver,
     free_local_addr, wait_for,
 };
+use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
@@ -91,6 +92,23 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
         .create(&PostParams::default(), &endpoint)
         .await
         .unwrap();
+    // A team's namespace the portal also shows, with a task created there by kubectl.
+    let team = format!("{}-team", cluster.namespace());
+    let namespaces = Api::<Namespace>::all(cluster.client());
+    let team_ns: Namespace = serde_json::from_value(json!({"metadata": {"name": team}})).unwrap();
+    namespaces
+        .create(&PostParams::default(), &team_ns)
+        .await
+        .unwrap();
+    let team_task: AnalysisTask = serde_json::from_value(json!({
+        "apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask",
+        "metadata": {"name": "from-kubectl"}, "spec": {"text": "nothing personal"},
+    }))
+    .unwrap();
+    let team_task = Api::<AnalysisTask>::namespaced(cluster.client(), &team)
+        .create(&PostParams::default(), &team_task)
+        .await
+        .unwrap();
     // NB: a 400 is not retried, so the first round fails at once; the second gets 200.
     let receiver = WebhookReceiver::start([Reply::Status(400)]).await.unwrap();
     let api_addr = free_local_addr().unwrap();
@@ -99,6 +117,7 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
         binary(&cluster, "guardrails-api")
             .args(["--listen", &api_addr.to_string()])
             .args(namespace)
+            .args(["--portal-namespaces", &team])
             .env("API_KEYS", KEY),
     )
     .await
@@ -197,8 +216,18 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
     check_page(&browser, "task").await;
 
     browser.goto(&format!("{base}/ui/tasks")).await.unwrap();
-    assert!(browser.text().await.unwrap().contains(cluster.namespace()));
+    let listed = browser.text().await.unwrap();
+    assert!(
+        listed.contains(cluster.namespace()) && listed.contains(&team),
+        "{listed}"
+    );
     check_page(&browser, "tasks").await;
+    browser.select("Namespace", &team).await.unwrap();
+    browser.press("Filter").await.unwrap();
+    let filtered = browser.source().await.unwrap();
+    let team_uid = team_task.metadata.uid.clone().unwrap();
+    assert!(filtered.contains(&team_uid), "{filtered}");
+    assert_eq!(filtered.matches("<tr><td><a href").count(), 1, "{filtered}");
 
     browser.goto(&format!("{base}/ui/endpoints")).await.unwrap();
     assert!(browser.text().await.unwrap().contains("loopback-receiver"));
@@ -263,6 +292,7 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
     browser.goto(&format!("{base}/ui/tasks")).await.unwrap();
     assert_eq!(browser.current_path().await.unwrap(), "/ui/login");
     browser.close().await.unwrap();
+    namespaces.delete(&team, &Default::default()).await.unwrap();
     cluster.cleanup().await.unwrap();
 }
 
