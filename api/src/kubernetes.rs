@@ -455,6 +455,23 @@ mod tests {
     }
 
     #[test]
+    fn refusals_of_kubernetes_become_errors_a_person_can_act_on() {
+        let status = |code: u16| {
+            kube::Error::Api(
+                kube::core::Status::failure("denied by the API server", "Forbidden")
+                    .with_code(code)
+                    .boxed(),
+            )
+        };
+        let forbidden = kubernetes_error("suspend the endpoint", status(403));
+        assert_eq!(forbidden.code, Code::Forbidden);
+        assert!(forbidden.detail.contains("RBAC"), "{}", forbidden.detail);
+        assert_eq!(kubernetes_error("x", status(404)).code, Code::NotFound);
+        assert_eq!(kubernetes_error("x", status(503)).code, Code::Unavailable);
+        assert_eq!(kubernetes_error("x", status(422)).code, Code::Internal);
+    }
+
+    #[test]
     fn a_task_without_status_is_pending_and_without_webhook_has_none() {
         let view = view_of(&AnalysisTask::new("t", AnalysisTaskSpec::default()), "u");
         assert_eq!(view.status, TaskState::Pending);
