@@ -113,3 +113,93 @@ async fn a_pending_webhook_resumes_after_kill_9_with_the_same_delivery_id() {
     let attempts = view["webhook"]["attempts"].as_array().unwrap();
     assert_eq!(attempts.last().unwrap()["outcome"], "succeeded", "{view}");
 }
+
+/// Presses the portal's Redeliver button of a task (a session from a first visit, then its form).
+async fn press_redeliver(server: &Server, task_id: &str) -> u16 {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(server.url(&format!("/ui/tasks/{task_id}")))
+        .send()
+        .await
+        .unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    let start = html.find(r#"name="csrf" value=""#).unwrap() + 19;
+    let token = &html[start..start + 64];
+    client
+        .post(server.url(&format!("/ui/tasks/{task_id}/redeliver")))
+        .header("cookie", cookie)
+        .form(&[("csrf", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_redelivery_round_is_kept_after_its_end_and_resumes_after_kill_9() {
+    let (data, logs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data_dir = data.path().to_str().unwrap();
+    let env = [("WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", "true")];
+    // NB: 400 ends round 1 at once (not retried); round 2 gets a 503, then 200 after the restart.
+    let receiver = Receiver::start(vec![400, 503]).await;
+    let mut server = Server::start(data_dir, &[], &env, logs.path()).await;
+    let task_id = submit(
+        &server,
+        &json!({"text": "SSN 536-22-1234", "webhook_url": receiver.url()}),
+    )
+    .await;
+    wait_for(&server, &task_id, |v| v["webhook"]["status"] == "Failed").await;
+    server.kill().await;
+
+    let mut server = Server::start(data_dir, &[], &env, logs.path()).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "a failed delivery is not resumed"
+    );
+    assert_eq!(press_redeliver(&server, &task_id).await, 303);
+    for _ in 0..600 {
+        if receiver.received().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().await;
+    assert_eq!(
+        receiver.received().len(),
+        2,
+        "round 2's first attempt came before the kill"
+    );
+
+    let server = Server::start(data_dir, &[], &env, logs.path()).await;
+    let view = wait_for(&server, &task_id, |v| v["webhook"]["status"] == "Succeeded").await;
+    assert_eq!(view["webhook"]["round"], 2, "{view}");
+    let rounds: Vec<(u64, u64)> = view["webhook"]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["round"].as_u64().unwrap(), a["number"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(rounds, [(1, 1), (2, 1), (2, 2)], "{view}");
+    let ids: Vec<_> = receiver
+        .received()
+        .iter()
+        .map(|r| r.headers["x-guardrails-delivery"].clone())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one event id in every round"
+    );
+    assert_eq!(
+        press_redeliver(&server, &task_id).await,
+        409,
+        "a delivered task stays delivered"
+    );
+}
