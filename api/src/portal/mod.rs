@@ -256,6 +256,7 @@ async fn login(
     }
     match portal.sessions.open(Some(&form.api_key), now()) {
         Some(session) => {
+            tracing::info!("portal login");
             let mut response = Redirect::to("/ui/tasks").into_response();
             set_cookie(
                 &mut response,
@@ -264,6 +265,8 @@ async fn login(
             response
         }
         None => {
+            // NB: the key tried is never logged.
+            tracing::warn!("portal login refused: the API key is not valid");
             let mut response = (
                 StatusCode::UNAUTHORIZED,
                 pages::login(nonce, Some("This API key is not valid.")),
