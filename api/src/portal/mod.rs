@@ -393,14 +393,17 @@ async fn task(
     Path(task_id): Path<String>,
     Query(notice): Query<Notice>,
 ) -> Page {
-    let view = match portal.app.backend.get(&task_id).await? {
+    // NB: a task of another namespace is shown from its reflector, without the wait `get` makes
+    // for a task of the api's own namespace that the watch has not brought yet.
+    let other = match &portal.app.backend {
+        Backend::Kubernetes(tasks) if tasks.cache().get(&task_id).is_none() => tasks
+            .other_task(&task_id)
+            .map(|task| crate::kubernetes::view_of(&task, &task_id)),
+        _ => None,
+    };
+    let view = match other {
         Some(view) => Some(view),
-        None => match &portal.app.backend {
-            Backend::Kubernetes(tasks) => tasks
-                .other_task(&task_id)
-                .map(|task| crate::kubernetes::view_of(&task, &task_id)),
-            Backend::Standalone(_) => None,
-        },
+        None => portal.app.backend.get(&task_id).await?,
     };
     let Some(view) = view else {
         return Err(ApiError::new(
