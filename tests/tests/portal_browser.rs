@@ -228,6 +228,15 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
     let team_uid = team_task.metadata.uid.clone().unwrap();
     assert!(filtered.contains(&team_uid), "{filtered}");
     assert_eq!(filtered.matches("<tr><td><a href").count(), 1, "{filtered}");
+    browser
+        .goto(&format!("{base}/ui/tasks/{team_uid}"))
+        .await
+        .unwrap();
+    let team_page = browser.text().await.unwrap();
+    assert!(
+        team_page.contains(&team_uid) && team_page.contains("PENDING"),
+        "{team_page}"
+    );
 
     browser.goto(&format!("{base}/ui/endpoints")).await.unwrap();
     assert!(browser.text().await.unwrap().contains("loopback-receiver"));
