@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use guardrails_e2e::kit::{
-    BinarySpec, Browser, Probe, Reply, RunningBinary, TestCluster, WebhookReceiver,
+    BinarySpec, Browser, BrowserCookie, Probe, Reply, RunningBinary, TestCluster, WebhookReceiver,
     free_local_addr, wait_for,
 };
 use k8s_openapi::api::core::v1::Namespace;
@@ -40,7 +40,7 @@ async fn reload_until(
             if let Err(err) = browser.goto(url).await {
                 return Probe::Pending(err.to_string());
             }
-            let text = browser.text().await.unwrap();
+            let text = shown(browser).await;
             if wanted.iter().all(|w| text.contains(w)) {
                 Probe::Ready(text)
             } else {
@@ -66,6 +66,25 @@ async fn check_page(browser: &Browser, name: &str) {
         let path = std::path::Path::new(&dir).join(format!("{name}.png"));
         browser.screenshot(path).await.unwrap();
     }
+}
+
+/// The text of the page shown now.
+async fn shown(browser: &Browser) -> String {
+    browser.text().await.unwrap()
+}
+
+/// The portal's session cookie, checked to be out of scripts' reach and never sent cross-site.
+async fn session_cookie(browser: &Browser) -> BrowserCookie {
+    let cookies = browser.cookies().await.unwrap();
+    let session = cookies
+        .into_iter()
+        .find(|c| c.name == "guardrails_session")
+        .expect("a session cookie");
+    assert!(
+        session.http_only && session.same_site.as_deref() == Some("Strict"),
+        "{session:?}"
+    );
+    session
 }
 
 fn binary(cluster: &TestCluster, name: &str) -> BinarySpec {
@@ -148,26 +167,11 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
 
     browser.fill("API key", "not-a-key").await.unwrap();
     browser.press("Log in").await.unwrap();
-    assert!(
-        browser
-            .text()
-            .await
-            .unwrap()
-            .contains("This API key is not valid.")
-    );
+    assert!(shown(&browser).await.contains("This API key is not valid."));
     browser.fill("API key", KEY).await.unwrap();
     browser.press("Log in").await.unwrap();
     assert_eq!(browser.current_path().await.unwrap(), "/ui/tasks");
-    let cookies = browser.cookies().await.unwrap();
-    let session = cookies
-        .iter()
-        .find(|c| c.name == "guardrails_session")
-        .unwrap();
-    assert!(
-        session.http_only && session.same_site.as_deref() == Some("Strict"),
-        "{session:?}"
-    );
-    assert!(!session.value.contains(KEY));
+    assert!(!session_cookie(&browser).await.value.contains(KEY));
 
     browser
         .fill(
@@ -193,10 +197,8 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
 
     browser.press("Redeliver").await.unwrap();
     assert!(
-        browser
-            .text()
+        shown(&browser)
             .await
-            .unwrap()
             .contains("A new delivery round was requested.")
     );
     reload_until(&browser, &task_url, &["Succeeded", "succeeded"], &logs).await;
@@ -216,7 +218,7 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
     check_page(&browser, "task").await;
 
     browser.goto(&format!("{base}/ui/tasks")).await.unwrap();
-    let listed = browser.text().await.unwrap();
+    let listed = shown(&browser).await;
     assert!(
         listed.contains(cluster.namespace()) && listed.contains(&team),
         "{listed}"
@@ -232,22 +234,16 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
         .goto(&format!("{base}/ui/tasks/{team_uid}"))
         .await
         .unwrap();
-    let team_page = browser.text().await.unwrap();
+    let team_page = shown(&browser).await;
     assert!(
         team_page.contains(&team_uid) && team_page.contains("PENDING"),
         "{team_page}"
     );
 
     browser.goto(&format!("{base}/ui/endpoints")).await.unwrap();
-    assert!(browser.text().await.unwrap().contains("loopback-receiver"));
+    assert!(shown(&browser).await.contains("loopback-receiver"));
     browser.press("Suspend").await.unwrap();
-    assert!(
-        browser
-            .text()
-            .await
-            .unwrap()
-            .contains("The endpoint is suspended")
-    );
+    assert!(shown(&browser).await.contains("The endpoint is suspended"));
     let suspended = endpoints.get("loopback-receiver").await.unwrap();
     assert!(suspended.spec.suspend, "the portal set spec.suspend");
     browser.press("Resume").await.unwrap();
@@ -271,7 +267,7 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
         .goto(&format!("{base}/ui/deliveries"))
         .await
         .unwrap();
-    assert!(browser.text().await.unwrap().contains("succeeded"));
+    assert!(shown(&browser).await.contains("succeeded"));
     check_page(&browser, "deliveries").await;
 
     // A form whose token was taken out (as a forged cross-site form would be) is refused.
@@ -286,7 +282,7 @@ async fn a_receiver_owner_follows_a_failed_delivery_and_redelivers_it_in_kuberne
         .unwrap();
     browser.fill("Text to analyse", "no token").await.unwrap();
     browser.press("Submit").await.unwrap();
-    let refused = browser.text().await.unwrap();
+    let refused = shown(&browser).await;
     assert!(refused.contains("security token"), "{refused}");
     browser.goto(&format!("{base}/ui/tasks")).await.unwrap();
     let listed = browser.source().await.unwrap();
@@ -329,16 +325,11 @@ async fn without_authentication_the_standalone_portal_needs_no_login_but_keeps_i
     )
     .await;
     assert_eq!(browser.current_path().await.unwrap(), "/ui/tasks");
-    let cookies = browser.cookies().await.unwrap();
-    let session = cookies
-        .iter()
-        .find(|c| c.name == "guardrails_session")
-        .unwrap();
-    assert!(session.http_only && session.same_site.as_deref() == Some("Strict"));
+    session_cookie(&browser).await;
     check_page(&browser, "standalone-tasks").await;
 
     browser.goto(&format!("{base}/ui/endpoints")).await.unwrap();
-    assert!(browser.text().await.unwrap().contains("every host"));
+    assert!(shown(&browser).await.contains("every host"));
     check_page(&browser, "standalone-endpoints").await;
     browser.fill("Webhook URL", &receiver.url()).await.unwrap();
     browser.press("Send test event").await.unwrap();

@@ -66,6 +66,13 @@ fn layout(title: &str, section: Section, session: Option<&Session>, body: Markup
     }
 }
 
+/// The header row of a table: one column header per name (empty names are left out).
+fn header(names: &[&str]) -> Markup {
+    html! {
+        thead { tr { @for name in names.iter().filter(|n| !n.is_empty()) { th scope="col" { (name) } } } }
+    }
+}
+
 /// The hidden CSRF field of a form.
 fn token(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf_token()); }
@@ -177,12 +184,10 @@ pub fn tasks(
             } @else {
                 table {
                     caption { "Recent tasks (" (tasks.len()) ")" }
-                    thead { tr {
-                        th scope="col" { "Task" }
-                        @if kubernetes { th scope="col" { "Namespace" } }
-                        th scope="col" { "Submitted" } th scope="col" { "Status" }
-                        th scope="col" { "Delivery" } th scope="col" { "Round" } th scope="col" { "Attempts" }
-                    } }
+                    (header(&[
+                        "Task", if kubernetes { "Namespace" } else { "" }, "Submitted", "Status",
+                        "Delivery", "Round", "Attempts",
+                    ]))
                     tbody {
                         @for listed in tasks {
                             @let task = &listed.view;
@@ -262,7 +267,7 @@ fn findings(result: &Value) -> Markup {
         @if !entities.is_empty() {
             table {
                 caption { "Detected entities" }
-                thead { tr { th scope="col" { "Type" } th scope="col" { "Start" } th scope="col" { "End" } th scope="col" { "Score" } } }
+                (header(&["Type", "Start", "End", "Score"]))
                 tbody {
                     @for entity in &entities {
                         tr {
@@ -294,11 +299,9 @@ fn timeline(session: &Session, task_id: &str, webhook: &WebhookView) -> Markup {
         } @else {
             table {
                 caption { "Delivery attempts, oldest first" }
-                thead { tr {
-                    th scope="col" { "Round" } th scope="col" { "Attempt" } th scope="col" { "Started" }
-                    th scope="col" { "Outcome" } th scope="col" { "HTTP status" } th scope="col" { "Latency (ms)" }
-                    th scope="col" { "Error" }
-                } }
+                (header(&[
+                    "Round", "Attempt", "Started", "Outcome", "HTTP status", "Latency (ms)", "Error",
+                ]))
                 tbody {
                     @for attempt in &webhook.attempts {
                         tr {
@@ -361,13 +364,10 @@ fn endpoint_table(session: &Session, endpoints: &[std::sync::Arc<WebhookEndpoint
         } @else {
             table {
                 caption { "WebhookEndpoints" }
-                thead { tr {
-                    th scope="col" { "Name" } th scope="col" { "Namespace" } th scope="col" { "Domains" }
-                    th scope="col" { "Ready" }
-                    th scope="col" { "Secrets" } th scope="col" { "Succeeded" } th scope="col" { "Failed" }
-                    th scope="col" { "Rejected" } th scope="col" { "Rate limited" }
-                    th scope="col" { "Last delivery" } th scope="col" { "Suspended" }
-                } }
+                (header(&[
+                    "Name", "Namespace", "Domains", "Ready", "Secrets", "Succeeded", "Failed",
+                    "Rejected", "Rate limited", "Last delivery", "Suspended",
+                ]))
                 tbody {
                     @for endpoint in endpoints { (endpoint_row(session, endpoint)) }
                 }
@@ -469,7 +469,7 @@ pub fn deliveries(session: &Session, hour: &LastHour) -> Markup {
             (charts::outcome_chart(hour))
             table {
                 caption { "Attempts by outcome, last hour" }
-                thead { tr { th scope="col" { "Outcome" } th scope="col" { "Attempts" } } }
+                (header(&["Outcome", "Attempts"]))
                 tbody {
                     @for (outcome, count) in &hour.outcomes { tr { td { (outcome) } td { (count) } } }
                     tr { td { "all" } td { (hour.total()) } }
