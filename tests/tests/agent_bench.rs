@@ -23,7 +23,8 @@ use std::time::{Duration, Instant, SystemTime};
 use guardrails_crds::AnalysisTask;
 use guardrails_e2e::kit::measure::{cpu_time, load_average, memory_kib, percentile};
 use guardrails_e2e::kit::{
-    BinarySpec, Probe, RunningBinary, TestCluster, WebhookReceiver, free_local_addr, wait_for,
+    BinarySpec, Probe, RunningBinary, TestCluster, WebhookReceiver, apply_status_as_operator,
+    free_local_addr, wait_for,
 };
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -108,13 +109,9 @@ async fn a_thousand_finished_tasks_reach_their_receiver() {
             tokio::time::sleep_until((start + pace * i as u32).into()).await;
             let name = format!("bench-{i}");
             let now = jiff::Timestamp::now().to_string();
-            let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
-                "phase": "Succeeded", "startedAt": now, "completedAt": now,
-                "resultSecretRef": {"name": format!("{name}-result")}}});
-            let task = tasks
-                .patch_status(&name, &PatchParams::apply("guardrails-operator"), &Patch::Apply(&patch))
-                .await
-                .unwrap();
+            let status = json!({"phase": "Succeeded", "startedAt": now, "completedAt": now,
+                "resultSecretRef": {"name": format!("{name}-result")}});
+            let task = apply_status_as_operator(&tasks, &name, status).await;
             (task.metadata.uid.unwrap(), SystemTime::now())
         });
     }
@@ -220,17 +217,9 @@ async fn the_test_server_alone_takes_the_status_applies_of_a_delivery() {
     let start = Instant::now();
     for i in 0..TASKS {
         let now = jiff::Timestamp::now().to_string();
-        let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
-            "phase": "Succeeded", "startedAt": now, "completedAt": now,
-            "resultSecretRef": {"name": format!("bare-{i}-result")}}});
-        tasks
-            .patch_status(
-                &format!("bare-{i}"),
-                &PatchParams::apply("guardrails-operator"),
-                &Patch::Apply(&patch),
-            )
-            .await
-            .unwrap();
+        let status = json!({"phase": "Succeeded", "startedAt": now, "completedAt": now,
+            "resultSecretRef": {"name": format!("bare-{i}-result")}});
+        apply_status_as_operator(&tasks, &format!("bare-{i}"), status).await;
     }
     let serial = start.elapsed();
     let serial_cpu = cpu_time("self") - cpu;
@@ -292,16 +281,8 @@ async fn create_failed_task(tasks: &Api<AnalysisTask>, name: &str, url: &str) {
 /// Finishes `name` as the operator does for a failed analysis; its uid and when the write returned.
 async fn finish_failed(tasks: &Api<AnalysisTask>, name: &str) -> (String, SystemTime) {
     let now = jiff::Timestamp::now().to_string();
-    let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": {
-        "phase": "Failed", "startedAt": now, "completedAt": now, "error": "bench"}});
-    let task = tasks
-        .patch_status(
-            name,
-            &PatchParams::apply("guardrails-operator"),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .unwrap();
+    let status = json!({"phase": "Failed", "startedAt": now, "completedAt": now, "error": "bench"});
+    let task = apply_status_as_operator(tasks, name, status).await;
     (task.metadata.uid.unwrap(), SystemTime::now())
 }
 

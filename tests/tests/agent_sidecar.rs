@@ -12,7 +12,7 @@ use guardrails_crds::delivery::{AttemptOutcome, DeliveryPhase};
 use guardrails_crds::{AnalysisTask, WebhookEndpoint};
 use guardrails_e2e::kit::{
     BinarySpec, ReceivedRequest, RedisServer, Reply, RunningBinary, TestCluster, WebhookReceiver,
-    free_local_addr, wait_for_object,
+    apply_status_as_operator, free_local_addr, wait_for_object,
 };
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -101,16 +101,7 @@ async fn finish_as_operator(cluster: &TestCluster, name: &str, error: Option<&st
             status["resultSecretRef"] = json!({"name": format!("{name}-result")});
         }
     }
-    let patch =
-        json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask", "status": status});
-    tasks(cluster)
-        .patch_status(
-            name,
-            &PatchParams::apply("guardrails-operator"),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .unwrap();
+    apply_status_as_operator(&tasks(cluster), name, status).await;
 }
 
 fn delivery_phase(task: &AnalysisTask) -> Option<DeliveryPhase> {

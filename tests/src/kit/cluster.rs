@@ -218,3 +218,23 @@ pub async fn install_crds(client: &Client, crds: &[Value]) -> Result<(), Error> 
     }
     Ok(())
 }
+
+/// Field manager of the operator's status applies (as `guardrails-operator` writes them).
+pub const OPERATOR_FIELD_MANAGER: &str = "guardrails-operator";
+
+/// Applies `status` to the AnalysisTask `name` under the operator's field manager, as the
+/// operator finishes a task (tests that hold the operator still play its part with this).
+pub async fn apply_status_as_operator<K>(api: &Api<K>, name: &str, status: Value) -> K
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = json!({"apiVersion": "guardrails.io/v1alpha1", "kind": "AnalysisTask",
+        "status": status});
+    api.patch_status(
+        name,
+        &kube::api::PatchParams::apply(OPERATOR_FIELD_MANAGER),
+        &kube::api::Patch::Apply(&patch),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("cannot apply the status of {name}: {e}"))
+}

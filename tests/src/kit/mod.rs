@@ -18,7 +18,7 @@ pub mod redis;
 pub mod wait;
 
 pub use browser::{Browser, BrowserCookie};
-pub use cluster::TestCluster;
+pub use cluster::{TestCluster, apply_status_as_operator};
 pub use process::{BinarySpec, RunningBinary, free_local_addr};
 pub use receiver::{ReceivedRequest, Reply, WebhookReceiver};
 pub use redis::RedisServer;
