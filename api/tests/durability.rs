@@ -85,12 +85,7 @@ async fn a_pending_webhook_resumes_after_kill_9_with_the_same_delivery_id() {
         &json!({"text": "SSN 536-22-1234", "webhook_url": receiver.url(), "sign_payload": true}),
     )
     .await;
-    for _ in 0..600 {
-        if !receiver.received().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    receiver.wait_for(1).await;
     server.kill().await;
     assert_eq!(
         receiver.received().len(),
@@ -164,12 +159,7 @@ async fn a_redelivery_round_is_kept_after_its_end_and_resumes_after_kill_9() {
         "a failed delivery is not resumed"
     );
     assert_eq!(press_redeliver(&server, &task_id).await, 303);
-    for _ in 0..600 {
-        if receiver.received().len() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    receiver.wait_for(2).await;
     server.kill().await;
     assert_eq!(
         receiver.received().len(),

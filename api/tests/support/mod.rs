@@ -252,4 +252,15 @@ impl Receiver {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+
+    /// Waits (6 s at most) until `count` deliveries arrived; the deliveries then.
+    pub async fn wait_for(&self, count: usize) -> Vec<Received> {
+        for _ in 0..600 {
+            if self.received().len() >= count {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.received()
+    }
 }
