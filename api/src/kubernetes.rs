@@ -328,12 +328,8 @@ pub fn view_of(task: &AnalysisTask, task_id: &str) -> TaskView {
     let status = task.status.clone().unwrap_or_default();
     let webhook = task.spec.webhook.as_ref().map(|_| {
         let delivery = status.delivery.clone().unwrap_or_default();
-        let phase = serde_json::to_value(delivery.phase)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "Pending".into());
         WebhookView {
-            status: phase,
+            status: delivery.phase.as_str().to_owned(),
             attempts: delivery.attempts.iter().map(AttemptView::from).collect(),
             message: delivery.message.clone(),
             round: delivery.round.and_then(|r| u32::try_from(r).ok()),

@@ -230,6 +230,26 @@ pub enum TaskState {
     Failure,
 }
 
+impl TaskState {
+    /// Every state, in the order a task goes through them.
+    pub const ALL: [TaskState; 4] = [
+        TaskState::Pending,
+        TaskState::Started,
+        TaskState::Success,
+        TaskState::Failure,
+    ];
+
+    /// The state as sent: `PENDING`, `STARTED`, `SUCCESS` or `FAILURE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Pending => "PENDING",
+            TaskState::Started => "STARTED",
+            TaskState::Success => "SUCCESS",
+            TaskState::Failure => "FAILURE",
+        }
+    }
+}
+
 impl From<guardrails_crds::TaskPhase> for TaskState {
     fn from(phase: guardrails_crds::TaskPhase) -> Self {
         use guardrails_crds::TaskPhase;
@@ -336,10 +356,7 @@ impl From<&guardrails_agent::DeliveryAttempt> for AttemptView {
 
 impl From<&guardrails_crds::DeliveryAttempt> for AttemptView {
     fn from(a: &guardrails_crds::DeliveryAttempt) -> Self {
-        let outcome = serde_json::to_value(a.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let outcome = a.outcome.as_str().to_owned();
         AttemptView {
             number: u32::try_from(a.number).unwrap_or_default(),
             round: a.round.and_then(|r| u32::try_from(r).ok()),
@@ -362,6 +379,13 @@ pub fn rfc3339(at: jiff::Timestamp) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn each_task_state_is_sent_as_its_name() {
+        for state in TaskState::ALL {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+    }
 
     fn parse(body: Value) -> Result<Submission, ApiError> {
         Submission::from_json(&body, 1000)

@@ -16,8 +16,6 @@ pub const BUCKETS: usize = 12;
 /// Attempts of the last hour: per five-minute bucket, and per outcome.
 #[derive(Debug, Default, PartialEq)]
 pub struct LastHour {
-    /// Start of the first bucket.
-    pub start: Option<Timestamp>,
     /// Succeeded and not succeeded attempts per bucket, oldest first.
     pub buckets: [(u32, u32); BUCKETS],
     /// Attempts per outcome (`succeeded`, `http_error`, `timeout`, …).
@@ -28,10 +26,7 @@ impl LastHour {
     /// Counts the ended attempts of `tasks` that started in the hour before `now`.
     pub fn of(tasks: &[TaskView], now: Timestamp) -> Self {
         let start = now - BUCKET * i32::try_from(BUCKETS).unwrap_or(12);
-        let mut hour = LastHour {
-            start: Some(start),
-            ..LastHour::default()
-        };
+        let mut hour = LastHour::default();
         let attempts = tasks
             .iter()
             .filter_map(|t| t.webhook.as_ref())

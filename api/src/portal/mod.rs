@@ -319,10 +319,7 @@ impl TaskFilter {
     /// Whether `listed` passes the filter.
     pub fn keeps(&self, listed: &Listed) -> bool {
         let task = &listed.view;
-        let status = serde_json::to_value(task.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let status = task.status.as_str();
         let delivery = task.webhook.as_ref().map_or("none", |w| w.status.as_str());
         (self.status.is_empty() || self.status == status)
             && (self.delivery.is_empty() || self.delivery == delivery)

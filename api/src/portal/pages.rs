@@ -126,16 +126,6 @@ pub fn error(status: StatusCode, detail: &str) -> Markup {
     )
 }
 
-fn status_name(state: TaskState) -> &'static str {
-    match state {
-        TaskState::Pending => "PENDING",
-        TaskState::Started => "STARTED",
-        TaskState::Success => "SUCCESS",
-        TaskState::Failure => "FAILURE",
-    }
-}
-
-const STATUSES: [&str; 4] = ["PENDING", "STARTED", "SUCCESS", "FAILURE"];
 const DELIVERIES: [&str; 6] = [
     "Pending",
     "Succeeded",
@@ -174,7 +164,7 @@ pub fn tasks(
         html! {
             (notice(&filter.notice))
             form method="get" action="/ui/tasks" class="filters" {
-                (select("status", "Task status", &STATUSES, &filter.status))
+                (select("status", "Task status", &TaskState::ALL.map(TaskState::as_str), &filter.status))
                 (select("delivery", "Delivery", &DELIVERIES, &filter.delivery))
                 @if kubernetes { (select("namespace", "Namespace", namespaces, &filter.namespace)) }
                 button type="submit" { "Filter" }
@@ -195,7 +185,7 @@ pub fn tasks(
                                 td { a href=(format!("/ui/tasks/{}", task.task_id)) { code { (task.task_id) } } }
                                 @if kubernetes { td { (listed.namespace.as_deref().unwrap_or_default()) } }
                                 td { (task.submitted_at) }
-                                td { (status_name(task.status)) }
+                                td { (task.status.as_str()) }
                                 td { (task.webhook.as_ref().map_or("none", |w| w.status.as_str())) }
                                 td { (task.webhook.as_ref().and_then(|w| w.round).map(|r| r.to_string()).unwrap_or_default()) }
                                 td { (task.webhook.as_ref().map_or(0, |w| w.attempts.len())) }
@@ -235,7 +225,7 @@ pub fn task(session: &Session, view: &TaskView, notice_code: &str) -> Markup {
             (notice(notice_code))
             dl {
                 dt { "Task id" } dd { code { (view.task_id) } }
-                dt { "Status" } dd { (status_name(view.status)) }
+                dt { "Status" } dd { (view.status.as_str()) }
                 dt { "Submitted" } dd { (view.submitted_at) }
                 @if let Some(at) = &view.started_at { dt { "Started" } dd { (at) } }
                 @if let Some(at) = &view.completed_at { dt { "Completed" } dd { (at) } }
