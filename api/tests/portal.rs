@@ -86,14 +86,11 @@ impl<'a> Visitor<'a> {
 
 /// The `name=value` pair of the `Set-Cookie` header for cookie `name`.
 fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_owned())
+    let line = set_cookie_line(headers, name);
+    (!line.is_empty()).then(|| line.split(';').next().unwrap().to_owned())
 }
 
+/// The whole `Set-Cookie` line for cookie `name` (empty when none is set).
 fn set_cookie_line(headers: &HeaderMap, name: &str) -> String {
     headers
         .get_all(header::SET_COOKIE)

@@ -32,7 +32,7 @@ use crate::backend::{Backend, Listed};
 use crate::model::{Submission, TaskView};
 use crate::problem::{ApiError, Code};
 use crate::routes::{self, AppState};
-use session::{Session, Sessions};
+use session::{LoginToken, Session, Sessions};
 
 /// Most tasks listed on the tasks page.
 const LISTED_TASKS: usize = 200;
@@ -134,9 +134,7 @@ async fn require_session(
     let cookie = session.cookie(session::is_https(request.headers()));
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    set_cookie(&mut response, &cookie);
     response
 }
 
@@ -209,21 +207,14 @@ fn unauthorized() -> PortalError {
 }
 
 /// The login page (or, with `--auth none`, the tasks page: no login is needed).
-async fn login_page(State(portal): State<Portal>) -> Response {
+async fn login_page(State(portal): State<Portal>, headers: HeaderMap) -> Response {
     if !portal.sessions.needs_login() {
         return Redirect::to("/ui/tasks").into_response();
     }
-    let nonce = hex::encode(rand::random::<[u8; 16]>());
-    let mut response = pages::login(&nonce, None).into_response();
-    set_cookie(&mut response, &login_nonce_cookie(&nonce));
+    let token = LoginToken::new();
+    let mut response = pages::login(token.value(), None).into_response();
+    set_cookie(&mut response, &token.cookie(session::is_https(&headers)));
     response
-}
-
-/// Name of the cookie that carries the login form's CSRF nonce (double submit).
-const LOGIN_NONCE_COOKIE: &str = "guardrails_login";
-
-fn login_nonce_cookie(nonce: &str) -> String {
-    format!("{LOGIN_NONCE_COOKIE}={nonce}; Path=/ui/login; HttpOnly; SameSite=Strict; Max-Age=3600")
 }
 
 /// The login form's fields.
@@ -241,27 +232,19 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let nonce = session::cookie_value(&headers, LOGIN_NONCE_COOKIE).unwrap_or_default();
-    if nonce.is_empty()
-        || !bool::from(subtle::ConstantTimeEq::ct_eq(
-            nonce.as_bytes(),
-            form.csrf.as_bytes(),
-        ))
-    {
+    let secure = session::is_https(&headers);
+    let Some(token) = LoginToken::posted(&headers, &form.csrf) else {
         return PortalError(ApiError::new(
             Code::Forbidden,
             "the login form's security token is missing or stale; reload the page and try again",
         ))
         .into_response();
-    }
+    };
     match portal.sessions.open(Some(&form.api_key), now()) {
         Some(session) => {
             tracing::info!("portal login");
             let mut response = Redirect::to("/ui/tasks").into_response();
-            set_cookie(
-                &mut response,
-                &session.cookie(session::is_https(&headers)).to_string(),
-            );
+            set_cookie(&mut response, &session.cookie(secure));
             response
         }
         None => {
@@ -269,10 +252,10 @@ async fn login(
             tracing::warn!("portal login refused: the API key is not valid");
             let mut response = (
                 StatusCode::UNAUTHORIZED,
-                pages::login(nonce, Some("This API key is not valid.")),
+                pages::login(token.value(), Some("This API key is not valid.")),
             )
                 .into_response();
-            set_cookie(&mut response, &login_nonce_cookie(nonce));
+            set_cookie(&mut response, &token.cookie(secure));
             response
         }
     }
@@ -283,13 +266,13 @@ async fn logout(headers: HeaderMap, Posted(_, _): Posted<Empty>) -> Response {
     let mut response = Redirect::to("/ui/login").into_response();
     set_cookie(
         &mut response,
-        &session::logout_cookie(session::is_https(&headers)).to_string(),
+        &session::logout_cookie(session::is_https(&headers)),
     );
     response
 }
 
-fn set_cookie(response: &mut Response, cookie: &str) {
-    if let Ok(value) = HeaderValue::from_str(cookie) {
+fn set_cookie(response: &mut Response, cookie: &cookie::Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }

@@ -113,7 +113,7 @@ impl Session {
             self.nonce,
             hex::encode(self.tag("session"))
         );
-        base_cookie(value, secure)
+        base_cookie(COOKIE, value, "/ui", secure)
             .max_age(cookie_duration(SESSION_LIFETIME))
             .build()
     }
@@ -143,14 +143,61 @@ impl Session {
 
 /// The cookie that ends a session in the browser.
 pub fn logout_cookie(secure: bool) -> Cookie<'static> {
-    base_cookie(String::new(), secure)
+    base_cookie(COOKIE, String::new(), "/ui", secure)
         .max_age(cookie::time::Duration::ZERO)
         .build()
 }
 
-fn base_cookie(value: String, secure: bool) -> CookieBuilder<'static> {
-    Cookie::build((COOKIE, value))
-        .path("/ui")
+/// Name of the cookie that carries the login form's token.
+pub const LOGIN_COOKIE: &str = "guardrails_login";
+
+/// How long a login form stays usable.
+const LOGIN_FORM_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// The login form's CSRF token (double submit): random, carried both in the form and in a
+/// cookie scoped to the login page, which a cross-site form cannot set.
+pub struct LoginToken(String);
+
+impl LoginToken {
+    /// A fresh token.
+    pub fn new() -> Self {
+        LoginToken(hex::encode(rand::random::<[u8; 16]>()))
+    }
+
+    /// The token of the request's login cookie, if the posted form repeats it (constant time).
+    pub fn posted(headers: &HeaderMap, form_token: &str) -> Option<Self> {
+        let token = cookie_value(headers, LOGIN_COOKIE)?;
+        let same = !token.is_empty() && bool::from(token.as_bytes().ct_eq(form_token.as_bytes()));
+        same.then(|| LoginToken(token.to_owned()))
+    }
+
+    /// The value the form carries.
+    pub fn value(&self) -> &str {
+        &self.0
+    }
+
+    /// The cookie that carries it.
+    pub fn cookie(&self, secure: bool) -> Cookie<'static> {
+        base_cookie(LOGIN_COOKIE, self.0.clone(), "/ui/login", secure)
+            .max_age(cookie_duration(LOGIN_FORM_LIFETIME))
+            .build()
+    }
+}
+
+impl Default for LoginToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn base_cookie(
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    secure: bool,
+) -> CookieBuilder<'static> {
+    Cookie::build((name, value))
+        .path(path)
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(secure)
