@@ -22,7 +22,6 @@ use guardrails_e2e::kit::{
     BinarySpec, Probe, RunningBinary, WebhookReceiver, free_local_addr, wait_for,
 };
 use k8s_openapi::api::apps::v1::Deployment;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 const COMPONENTS: [&str; 3] = ["operator", "agent", "api"];
@@ -264,19 +263,6 @@ fn files_in(reference: &str) -> BTreeSet<String> {
         .lines()
         .map(|l| l.trim_start_matches("./").trim_end_matches('/').to_owned())
         .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn headers(request: &guardrails_e2e::kit::ReceivedRequest) -> HeaderMap {
-    request
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                HeaderName::from_bytes(k.as_bytes()).unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            )
-        })
         .collect()
 }
 
@@ -536,6 +522,6 @@ async fn the_agent_image_delivers_a_signed_webhook_to_a_loopback_receiver() {
     let webhook = &received[0];
     assert_eq!(webhook.json().unwrap()["event_type"], "task.completed");
     Verifier::new(vec![SigningSecret::new(secret).unwrap()])
-        .verify(&headers(webhook), &webhook.body, jiff::Timestamp::now())
+        .verify(&webhook.header_map(), &webhook.body, jiff::Timestamp::now())
         .expect("the webhook's signature verifies with the secret given to the container");
 }

@@ -8,7 +8,6 @@ use guardrails_agent::{SigningSecret, Verifier};
 use guardrails_e2e::kit::{
     BinarySpec, Probe, RunningBinary, TestCluster, WebhookReceiver, free_local_addr, wait_for,
 };
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -31,19 +30,6 @@ async fn get_task(http: &reqwest::Client, base: &str, task_id: &str) -> (u16, Va
         .await
         .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
-}
-
-fn headers(request: &guardrails_e2e::kit::ReceivedRequest) -> HeaderMap {
-    request
-        .headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[tokio::test]
@@ -127,7 +113,7 @@ async fn a_rest_submission_is_analysed_and_delivered_as_a_signed_webhook_with_th
 
     let verifier = Verifier::new(vec![SigningSecret::new(SIGNING_SECRET).unwrap()]);
     let now = jiff::Timestamp::now();
-    let mut headers = headers(webhook);
+    let mut headers = webhook.header_map();
     verifier
         .verify(&headers, &webhook.body, now)
         .expect("the Standard Webhooks signature verifies");

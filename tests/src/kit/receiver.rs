@@ -57,6 +57,19 @@ impl ReceivedRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The headers as an HTTP header map (what a webhook verifier takes).
+    pub fn header_map(&self) -> http::HeaderMap {
+        self.headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    http::HeaderName::from_bytes(name.as_bytes()).expect("a received header name"),
+                    http::HeaderValue::from_str(value).expect("a received header value"),
+                )
+            })
+            .collect()
+    }
+
     /// The body parsed as JSON.
     pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::from_slice(&self.body)
