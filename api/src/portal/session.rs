@@ -290,6 +290,16 @@ mod tests {
     }
 
     #[test]
+    fn a_session_opened_on_one_replica_is_accepted_by_another_with_the_same_keys() {
+        let (first, second) = (keys(), keys());
+        let session = first.open(Some("good-key"), 100).unwrap();
+        let back = second
+            .from_headers(&with_cookie(&session.cookie(false)), 200)
+            .expect("nothing of the session is kept in the process");
+        assert!(back.accepts_csrf(&session.csrf_token()));
+    }
+
+    #[test]
     fn open_sessions_need_no_key_but_still_a_csrf_token() {
         let sessions = Sessions::new(None);
         assert!(!sessions.needs_login());
