@@ -155,14 +155,12 @@ impl StandaloneTasks {
                 next_attempt_at: None,
             }),
         };
-        let store = self.store.clone();
-        let (view, submission) = tokio::task::spawn_blocking(move || {
-            store.save_submitted(&view, &submission)?;
-            Ok::<_, StoreError>((view, submission))
-        })
-        .await
-        .map_err(|_| store_failed("the store write was cancelled"))?
-        .map_err(|err| store_failed(&err.to_string()))?;
+        let (view, submission) = self
+            .with_store(move |store| {
+                store.save_submitted(&view, &submission)?;
+                Ok((view, submission))
+            })
+            .await?;
         let task_id = view.task_id.clone();
         self.remember(id, view);
         permit.send(Job {
@@ -184,9 +182,8 @@ impl StandaloneTasks {
             return Ok(None);
         };
         let cached = self.lock().by_id.get(&id).cloned();
-        let store = self.store.clone();
         let task_id = id.to_string();
-        tokio::task::spawn_blocking(move || {
+        self.with_store(move |store| {
             let Some(mut view) = cached.map_or_else(|| store.view(&task_id), |v| Ok(Some(v)))?
             else {
                 return Ok(None);
@@ -201,8 +198,18 @@ impl StandaloneTasks {
             Ok(Some(view))
         })
         .await
-        .map_err(|_| store_failed("the store read was cancelled"))?
-        .map_err(|err: StoreError| store_failed(&err.to_string()))
+    }
+
+    /// Runs `call` on the store off the async threads; a failure is a 500 (ours to fix).
+    async fn with_store<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(&store))
+            .await
+            .map_err(|_| store_failed("the store call was cancelled"))?
+            .map_err(|err| store_failed(&err.to_string()))
     }
 
     /// The server-wide delivery policy of the webhooks.
@@ -453,46 +460,44 @@ impl StandaloneTasks {
     pub async fn redeliver(self: &Arc<Self>, task_id: &str) -> Result<(), ApiError> {
         let not_found = || ApiError::new(Code::TaskNotFound, "no task has this id");
         let id = Uuid::parse_str(task_id).map_err(|_| not_found())?;
-        let store = self.store.clone();
         let key = id.to_string();
-        let record = tokio::task::spawn_blocking(move || store.delivery(&key))
-            .await
-            .map_err(|_| store_failed("the store read was cancelled"))?
-            .map_err(|err| store_failed(&err.to_string()))?;
-        let view = self.current(id).ok_or_else(not_found)?;
-        let (Some(webhook), Some(record)) = (&view.webhook, record) else {
+        let record = self.with_store(move |store| store.delivery(&key)).await?;
+        let Some(record) = record.filter(|r| r.finished) else {
             return Err(ApiError::new(
                 Code::Conflict,
-                "this task has no webhook delivery to start again",
+                "only a Failed or Rejected delivery can be redelivered",
             ));
         };
-        if !record.finished || !matches!(webhook.status.as_str(), "Failed" | "Rejected") {
+        let round = record.round + 1;
+        // NB: the phase is checked and changed in one step, so two presses start one round.
+        let mut claimed = false;
+        let view = self
+            .update(id, |view| {
+                if let Some(webhook) = &mut view.webhook
+                    && matches!(webhook.status.as_str(), "Failed" | "Rejected")
+                {
+                    webhook.status = "Pending".into();
+                    webhook.round = Some(round);
+                    webhook.message = Some(format!("redelivery requested; round {round}"));
+                    claimed = true;
+                }
+            })
+            .ok_or_else(not_found)?;
+        if !claimed {
             return Err(ApiError::new(
                 Code::Conflict,
                 "only a Failed or Rejected delivery can be redelivered",
             ));
         }
-        let round = record.round + 1;
         let record = PendingDelivery {
             attempts: Vec::new(),
             round,
             finished: false,
             ..record
         };
-        let Some(view) = self.update(id, |view| {
-            if let Some(webhook) = &mut view.webhook {
-                webhook.status = "Pending".into();
-                webhook.round = Some(round);
-                webhook.message = Some(format!("redelivery requested; round {round}"));
-            }
-        }) else {
-            return Err(not_found());
-        };
-        let (stored, saved) = (self.store.clone(), record.clone());
-        tokio::task::spawn_blocking(move || stored.save_delivery(&view, &saved))
-            .await
-            .map_err(|_| store_failed("the store write was cancelled"))?
-            .map_err(|err| store_failed(&err.to_string()))?;
+        let saved = record.clone();
+        self.with_store(move |store| store.save_delivery(&view, &saved))
+            .await?;
         tracing::info!(task_id = %id, round, "redelivery requested");
         tokio::spawn(self.clone().deliver(id, record, None));
         Ok(())

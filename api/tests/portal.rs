@@ -322,3 +322,38 @@ async fn a_test_event_is_a_signed_task_delivered_like_any_other() {
         "an HTML error page, not problem+json"
     );
 }
+
+#[tokio::test]
+async fn two_presses_of_redeliver_at_once_start_one_round() {
+    let app = App::new();
+    let mut visitor = Visitor::new(&app);
+    visitor.log_in(KEY).await;
+    let receiver = Receiver::start(vec![400]).await;
+    let token = visitor.token("/ui/tasks").await;
+    let (_, headers, _) = visitor
+        .post(
+            "/ui/tasks",
+            &[
+                ("text", "no PII"),
+                ("webhook_url", &receiver.url()),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    let task_page = location(&headers).split('?').next().unwrap().to_owned();
+    let task_id = task_page.rsplit('/').next().unwrap().to_owned();
+    app.wait_for_task(&task_id, |v| v["webhook"]["status"] == "Failed")
+        .await;
+
+    let path = format!("{task_page}/redeliver");
+    let form = [("csrf", token.as_str())];
+    let (first, second) = tokio::join!(visitor.post(&path, &form), visitor.post(&path, &form));
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    let view = app
+        .wait_for_task(&task_id, |v| v["webhook"]["status"] == "Succeeded")
+        .await;
+    assert_eq!(view["webhook"]["round"], 2, "{view}");
+    assert_eq!(receiver.received().len(), 2, "one attempt per round");
+}
