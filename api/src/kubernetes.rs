@@ -254,8 +254,11 @@ impl KubernetesTasks {
             ));
         }
         let request = rfc3339(jiff::Timestamp::now());
-        let patch =
-            serde_json::json!({"metadata": {"annotations": {REDELIVER_ANNOTATION: request}}});
+        // NB: with the version the phase was read at, so two presses on one page make one request.
+        let patch = serde_json::json!({"metadata": {
+            "resourceVersion": task.resource_version(),
+            "annotations": {REDELIVER_ANNOTATION: request},
+        }});
         let namespace = task.namespace().unwrap_or_else(|| self.namespace.clone());
         let tasks: Api<AnalysisTask> = Api::namespaced(self.client.clone(), &namespace);
         let name = task.name_any();
@@ -373,33 +376,27 @@ async fn bounded<T>(
 /// A failed Kubernetes call as the client sees it: 503 when Kubernetes is unreachable or
 /// overloaded, 500 otherwise (the details go to the log, not to the client).
 pub fn kubernetes_error(action: &str, err: kube::Error) -> ApiError {
-    let (transient, forbidden, missing) = match &err {
-        kube::Error::Api(status) => (
-            matches!(status.code, 408 | 429 | 500..=599),
-            status.code == 403,
-            status.code == 404,
-        ),
-        _ => (true, false, false),
+    let code = match &err {
+        kube::Error::Api(status) => Some(status.code),
+        _ => None,
     };
     tracing::warn!(error = %err, "could not {action}");
-    if forbidden {
-        ApiError::new(
+    let (code, why) = match code {
+        Some(403) => (
             Code::Forbidden,
-            format!("could not {action}: the api's Kubernetes RBAC does not allow it"),
-        )
-    } else if missing {
-        ApiError::new(
-            Code::NotFound,
-            format!("could not {action}: it no longer exists"),
-        )
-    } else if transient {
-        ApiError::new(
-            Code::Unavailable,
-            format!("could not {action}: Kubernetes is unavailable; retry later"),
-        )
-    } else {
-        ApiError::new(Code::Internal, format!("could not {action}"))
-    }
+            "the api's Kubernetes RBAC does not allow it",
+        ),
+        Some(404) => (Code::NotFound, "it no longer exists"),
+        Some(409) => (
+            Code::Conflict,
+            "it changed meanwhile (or already exists); reload and try again",
+        ),
+        Some(408 | 429 | 500..=599) | None => {
+            (Code::Unavailable, "Kubernetes is unavailable; retry later")
+        }
+        Some(_) => return ApiError::new(Code::Internal, format!("could not {action}")),
+    };
+    ApiError::new(code, format!("could not {action}: {why}"))
 }
 
 #[cfg(test)]
@@ -463,6 +460,7 @@ mod tests {
         assert_eq!(forbidden.code, Code::Forbidden);
         assert!(forbidden.detail.contains("RBAC"), "{}", forbidden.detail);
         assert_eq!(kubernetes_error("x", status(404)).code, Code::NotFound);
+        assert_eq!(kubernetes_error("x", status(409)).code, Code::Conflict);
         assert_eq!(kubernetes_error("x", status(503)).code, Code::Unavailable);
         assert_eq!(kubernetes_error("x", status(422)).code, Code::Internal);
     }
