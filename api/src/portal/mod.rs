@@ -22,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use guardrails_crds::WebhookEndpoint;
 use maud::Markup;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -39,6 +40,9 @@ const LISTED_TASKS: usize = 200;
 
 /// Most recent tasks the charts are drawn from.
 const CHARTED_TASKS: usize = 10_000;
+
+/// How long an action waits for the watch to bring its own write, so the next page shows it.
+const WATCH_CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The text of a test event: a task with no personal data.
 pub const TEST_EVENT_TEXT: &str = "Guardrails portal test event: this text holds no personal data.";
@@ -411,9 +415,16 @@ async fn endpoints(
     axum::Extension(session): axum::Extension<Session>,
     Query(notice): Query<Notice>,
 ) -> Markup {
-    let endpoints = portal.app.rules.endpoints.as_ref().map(|store| {
+    let endpoints = portal.endpoints();
+    pages::endpoints(&session, &portal.app, endpoints.as_deref(), &notice.notice)
+}
+
+impl Portal {
+    /// The WebhookEndpoints the portal shows, by namespace and name (`None` in standalone).
+    fn endpoints(&self) -> Option<Vec<Arc<WebhookEndpoint>>> {
+        let store = self.app.rules.endpoints.as_ref()?;
         let mut all = store.state();
-        if let Backend::Kubernetes(tasks) = &portal.app.backend {
+        if let Backend::Kubernetes(tasks) = &self.app.backend {
             all.extend(tasks.other_endpoints());
         }
         all.sort_by(|a, b| {
@@ -421,9 +432,24 @@ async fn endpoints(
                 .cmp(&(&b.metadata.namespace, &b.metadata.name))
         });
         all.dedup_by(|a, b| a.metadata.uid == b.metadata.uid);
-        all
-    });
-    pages::endpoints(&session, &portal.app, endpoints.as_deref(), &notice.notice)
+        Some(all)
+    }
+
+    /// Waits (up to [`WATCH_CATCH_UP`]) until the watch shows endpoint `namespace/name` with
+    /// `suspend`, so the page after the action shows it too.
+    async fn until_shown_suspended(&self, namespace: &str, name: &str, suspend: bool) {
+        let shown = || {
+            self.endpoints().into_iter().flatten().any(|e| {
+                e.metadata.namespace.as_deref() == Some(namespace)
+                    && e.metadata.name.as_deref() == Some(name)
+                    && e.spec.suspend == suspend
+            })
+        };
+        let deadline = tokio::time::Instant::now() + WATCH_CATCH_UP;
+        while !shown() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// The fields of the test-event form.
@@ -476,6 +502,9 @@ async fn suspend(
         }
     };
     tasks.suspend_endpoint(&namespace, &name, suspend).await?;
+    portal
+        .until_shown_suspended(&namespace, &name, suspend)
+        .await;
     let notice = if suspend { "suspended" } else { "resumed" };
     Ok(see_other(&format!("/ui/endpoints?notice={notice}")))
 }
