@@ -19,6 +19,8 @@ pub(crate) enum PlaceTier {
     City,
     /// A town of at least 15 000 people.
     Town,
+    /// A village or town of at least 1 000 people, named like no English word or person.
+    Village,
 }
 
 /// What the lists say about one lower-cased word, so a token needs one lookup.
@@ -40,6 +42,13 @@ pub(crate) struct Word {
     pub org: bool,
 }
 
+impl Word {
+    /// Whether the word names a place of at least 15 000 people, which outweighs a name.
+    pub fn notable_place(&self) -> bool {
+        self.place.is_some_and(|t| t < PlaceTier::Village)
+    }
+}
+
 /// Lower-cased word lists for name and place recognition.
 pub(crate) struct Gazetteer {
     places: HashMap<String, PlaceTier>,
@@ -57,7 +66,24 @@ fn words(data: &str) -> impl Iterator<Item = String> + '_ {
     data.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_lowercase)
+        .map(|w| {
+            let mut key = String::new();
+            push_key(w, &mut key);
+            key
+        })
+}
+
+/// Appends the form under which the lists know `word`: lower case, and in Latin letters without
+/// accents (`Michał` → `michal`, `Иван` → `ivan`), so a name is found however it is spelled.
+pub(crate) fn push_key(word: &str, out: &mut String) {
+    let from = out.len();
+    if word.is_ascii() {
+        out.push_str(word);
+        out[from..].make_ascii_lowercase();
+    } else {
+        out.push_str(&deunicode::deunicode(&word.to_lowercase()));
+        out[from..].make_ascii_lowercase();
+    }
 }
 
 impl Gazetteer {
@@ -65,25 +91,30 @@ impl Gazetteer {
     pub(crate) fn load() -> Self {
         let mut max_place_words = 1;
         let mut connectors = HashSet::default();
-        let places = PLACES
-            .lines()
-            .filter_map(|l| {
-                let (name, tier) = l.split_once('\t')?;
-                let tier = match tier.trim() {
-                    "0" => PlaceTier::Region,
-                    "1" => PlaceTier::Metropolis,
-                    "2" => PlaceTier::City,
-                    _ => PlaceTier::Town,
-                };
-                max_place_words = max_place_words.max(name.split(' ').count());
-                connectors.extend(
-                    name.split(' ')
-                        .filter(|w| w.starts_with(char::is_lowercase))
-                        .map(str::to_string),
-                );
-                Some((name.to_lowercase(), tier))
-            })
-            .collect::<HashMap<String, PlaceTier>>();
+        let mut places = HashMap::<String, PlaceTier>::default();
+        for (name, tier) in PLACES.lines().filter_map(|l| l.split_once('\t')) {
+            let tier = match tier.trim() {
+                "0" => PlaceTier::Region,
+                "1" => PlaceTier::Metropolis,
+                "2" => PlaceTier::City,
+                "3" => PlaceTier::Town,
+                _ => PlaceTier::Village,
+            };
+            max_place_words = max_place_words.max(name.split(' ').count());
+            let mut key = String::with_capacity(name.len());
+            push_key(name, &mut key);
+            // NB: tokens hold no full stops (`St. Louis` is read as `st louis`).
+            key.retain(|c| c != '.');
+            connectors.extend(
+                name.split(' ')
+                    .zip(key.split(' '))
+                    .filter(|(w, _)| w.starts_with(char::is_lowercase))
+                    .map(|(_, k)| k.to_string()),
+            );
+            // NB: names that differ only in accents share a key; the larger place keeps it.
+            let known = places.entry(key).or_insert(tier);
+            *known = (*known).min(tier);
+        }
         let place_prefixes: HashSet<String> = places
             .keys()
             .flat_map(|name| {
@@ -128,9 +159,9 @@ impl Gazetteer {
         self.words.get(lower).copied().unwrap_or_default()
     }
 
-    /// Whether `word` (as written) occurs in lower case inside some place name.
-    pub(crate) fn is_connector(&self, word: &str) -> bool {
-        self.connectors.contains(word)
+    /// Whether `key` (see [`push_key`]) occurs in lower case inside some place name.
+    pub(crate) fn is_connector(&self, key: &str) -> bool {
+        self.connectors.contains(key)
     }
 
     /// Whether some place name starts with the words `key` and has more words after them.
@@ -158,10 +189,25 @@ mod tests {
         assert!(g.place("tokyo").is_some());
         assert!(g.word("the").common && g.word("monday").common);
         assert!(g.starts_longer_place("new") && !g.starts_longer_place("new york city"));
-        let garcia = g.word("garcia");
-        assert!(garcia.last && !garcia.first && !garcia.common && garcia.place.is_none());
+        let hernandez = g.word("hernandez");
+        assert!(
+            hernandez.last && !hernandez.first && !hernandez.common && hernandez.place.is_none()
+        );
         assert_eq!(g.word("france").place, Some(PlaceTier::Region));
         assert!(g.word("new").starts_longer_place && g.word("the").common);
         assert_eq!(g.word("qwxz"), Word::default());
+        // Accents and scripts are read through: `Michał`, `Иван`, `Zamość`.
+        let key = |w: &str| {
+            let mut k = String::new();
+            push_key(w, &mut k);
+            k
+        };
+        assert!(g.word(&key("Michał")).first && g.word(&key("Иван")).first);
+        assert_eq!(g.place(&key("Zamość")), Some(PlaceTier::Town));
+        assert_eq!(g.place("st louis"), Some(PlaceTier::City));
+        // Villages are known, unless they are named like a word or a person.
+        assert_eq!(g.place("eibelstadt"), Some(PlaceTier::Village));
+        assert!(!g.word("eibelstadt").notable_place() && g.word("zamosc").notable_place());
+        assert_eq!(g.place("hope"), None);
     }
 }

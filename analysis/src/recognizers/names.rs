@@ -2,7 +2,7 @@
 
 use super::Candidate;
 use super::chat;
-use super::gazetteer::{Gazetteer, PlaceTier, Word};
+use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
 use crate::context::before;
 use crate::entity::EntityType;
 
@@ -65,6 +65,51 @@ const PERSON_CUES: &[&str] = &[
     "with ",
     "ask ",
     "met ",
+    // Form and ticket labels naming a person's role.
+    "customer: ",
+    "client: ",
+    "contact: ",
+    "passenger: ",
+    "traveler: ",
+    "traveller: ",
+    "guest: ",
+    "employee: ",
+    "member: ",
+    "holder: ",
+    "beneficiary: ",
+    "recipient: ",
+    "sender: ",
+    "applicant: ",
+    "claimant: ",
+    "insured: ",
+    "policyholder: ",
+    "tenant: ",
+    "student: ",
+    "candidate: ",
+    "attendee: ",
+    "attending: ",
+    "physician: ",
+    "bill to: ",
+    "owner: ",
+    "requester: ",
+    "assignee: ",
+    "assigned to ",
+    "referred by ",
+    "seen by ",
+    // Who wrote a note or called.
+    "note from ",
+    "message from ",
+    "reply from ",
+    "email from ",
+    "call from ",
+    // A family name at birth.
+    "née ",
+    "nee ",
+];
+/// Lower-case particles inside a family name (`Anouk van den Corput`, `Breno da Costa`).
+const PARTICLES: &[&str] = &[
+    "van", "der", "den", "de", "da", "das", "do", "dos", "del", "della", "di", "du", "von", "zu",
+    "ter", "ten", "le", "la", "bin", "binti", "ibn", "al", "el", "y",
 ];
 /// Which bytes come right before the final space or line break of some [`PERSON_CUES`] entry.
 const PERSON_CUE_ENDS: [bool; 256] = {
@@ -203,13 +248,7 @@ impl Names {
             .map(|t| {
                 let from = buf.len();
                 if t.capitalised {
-                    let word = &text[t.start..t.end];
-                    if word.is_ascii() {
-                        buf.push_str(word);
-                        buf[from..].make_ascii_lowercase();
-                    } else {
-                        buf.push_str(&word.to_lowercase());
-                    }
+                    push_key(&text[t.start..t.end], &mut buf);
                 }
                 (from, buf.len())
             })
@@ -241,13 +280,14 @@ impl Names {
                 i = uncased_person(text, &tokens, i, out).unwrap_or(i + 1);
                 continue;
             }
-            // The run of joined capitalised tokens (and initials) starting here.
-            let mut run = i + 1;
-            while run < tokens.len() && run - i < 4 && tokens[run].joined && tokens[run].capitalised
+            let run = name_run(text, &tokens, i);
+            // NB: a known place of several words is not read as a person (`San Pedro de la Paz`).
+            if let Some(k) = self.places(text, &tokens, &lower, i, &mut key, out)
+                && k > i
             {
-                run += 1;
+                i = k + 1;
+                continue;
             }
-            self.places(text, &tokens, &lower, i, &mut key, out);
             if info[i].title && run > i + 1 {
                 let last = (i + 1..run)
                     .rev()
@@ -262,11 +302,11 @@ impl Names {
                 i = run;
                 continue;
             }
-            if info[i..run].iter().any(|w| w.org) {
+            if info[i..run].iter().any(|w| w.org) || after_house_number(text, tokens[i].start) {
                 i = run;
                 continue;
             }
-            if let Some(c) = self.person(text, &tokens[i..run], lower.from(i), &mut key) {
+            if let Some(c) = self.person(text, &tokens[i..run], lower.from(i)) {
                 let next = i + tokens[i..run]
                     .iter()
                     .position(|t| t.end == c.end)
@@ -280,44 +320,27 @@ impl Names {
     }
 
     /// A person starting at the first token of `run`, if the names and cues support one.
-    fn person(
-        &self,
-        text: &str,
-        run: &[Token],
-        lower: Lowered,
-        key: &mut String,
-    ) -> Option<Candidate> {
-        let g = &self.gazetteer;
+    fn person(&self, text: &str, run: &[Token], lower: Lowered) -> Option<Candidate> {
         let cue = std::cell::OnceCell::new();
         let cue = || *cue.get_or_init(|| cued(text, run[0].start, run[0].end));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
-        // Longest plausible name: up to three tokens, ending on a non-common word.
-        for len in (2..=run.len().min(3)).rev() {
-            if lower.info(len - 1).common
-                || (len == 3 && lower.word(1).chars().count() > 1 && lower.info(1).common)
+        // Longest plausible name: up to three capitalised words (particles between them), ending
+        // on a non-common word, with no common word inside but initials.
+        for len in (2..=run.len()).rev() {
+            let words = run[..len].iter().filter(|t| t.capitalised).count();
+            let common_inside =
+                (1..len - 1).any(|k| lower.info(k).common && lower.word(k).chars().count() > 1);
+            if words > 3 || !run[len - 1].capitalised || lower.info(len - 1).common || common_inside
             {
                 continue;
-            }
-            // NB: only a word that starts a longer place name can start one of these words.
-            if lower.info(0).starts_longer_place {
-                key.clear();
-                for n in 0..len {
-                    if n > 0 {
-                        key.push(' ');
-                    }
-                    key.push_str(lower.word(n));
-                }
-                if g.place(key).is_some_and(|t| t <= PlaceTier::City) {
-                    return None;
-                }
             }
             let last_known = lower.info(len - 1).last;
             let score = match (first_known, last_known, first_common) {
                 (true, true, false) => 0.85,
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
-                (false, true, false) if lower.info(0).place.is_none() => 0.6,
+                (false, true, false) if !lower.info(0).notable_place() => 0.6,
                 _ if !first_common && cue() => 0.7,
                 _ => continue,
             };
@@ -345,8 +368,10 @@ impl Names {
     fn speakers(&self, text: &str, out: &mut Vec<Candidate>) {
         for s in chat::speakers(text) {
             let first = text[s.start..s.end].split(' ').next().unwrap_or_default();
-            let word = self.gazetteer.word(&first.to_lowercase());
-            let other = word.org || word.title || word.place.is_some();
+            let mut key = String::new();
+            push_key(first, &mut key);
+            let word = self.gazetteer.word(&key);
+            let other = word.org || word.title || word.notable_place();
             if !word.common && (word.first || s.transcript && !other) {
                 let score = if word.first { 0.85 } else { 0.75 };
                 out.push(Candidate::new(EntityType::Person, s.start, s.end, score));
@@ -354,7 +379,7 @@ impl Names {
         }
     }
 
-    /// Places starting at token `i`: the longest known name wins.
+    /// Places starting at token `i`: the longest known name wins; returns its last token.
     fn places(
         &self,
         text: &str,
@@ -363,7 +388,7 @@ impl Names {
         i: usize,
         key: &mut String,
         out: &mut Vec<Candidate>,
-    ) {
+    ) -> Option<usize> {
         let g = &self.gazetteer;
         let mut found = lower.info(i).place.map(|tier| (i, tier));
         // NB: words are added only while some longer place name starts with the words so far.
@@ -371,16 +396,19 @@ impl Names {
             key.clear();
             key.push_str(lower.word(i));
             for k in i + 1..tokens.len().min(i + g.max_place_words) {
-                let word = &text[tokens[k].start..tokens[k].end];
-                if !tokens[k].joined || !(tokens[k].capitalised || g.is_connector(word)) {
+                if !tokens[k].joined {
                     break;
                 }
                 key.push(' ');
-                key.push_str(if tokens[k].capitalised {
-                    lower.word(k)
+                if tokens[k].capitalised {
+                    key.push_str(lower.word(k));
                 } else {
-                    word
-                });
+                    let at = key.len();
+                    push_key(&text[tokens[k].start..tokens[k].end], key);
+                    if !g.is_connector(&key[at..]) {
+                        break;
+                    }
+                }
                 if tokens[k].capitalised
                     && let Some(tier) = g.place(key)
                 {
@@ -391,7 +419,7 @@ impl Names {
                 }
             }
         }
-        let Some((k, tier)) = found else { return };
+        let (k, tier) = found?;
         let (start, end) = (tokens[i].start, tokens[k].end);
         let near = before(text, start, 16);
         // NB: every cue ends with a space.
@@ -409,6 +437,7 @@ impl Names {
             PlaceTier::Metropolis => 0.65,
             PlaceTier::City => 0.5,
             PlaceTier::Town => 0.35,
+            PlaceTier::Village => 0.3,
         };
         let score = if common {
             if cued { 0.5 } else { 0.1 }
@@ -417,10 +446,51 @@ impl Names {
         } else {
             base
         };
-        if !near.contains('@') {
-            out.push(Candidate::new(EntityType::Location, start, end, score));
+        if near.contains('@') {
+            return None;
         }
+        out.push(Candidate::new(EntityType::Location, start, end, score));
+        Some(k)
     }
+}
+
+/// Whether a house number comes right before byte `start` (`418 Nicole Plains`): a street, not
+/// a person.
+fn after_house_number(text: &str, start: usize) -> bool {
+    let near = before(text, start, 8).as_bytes();
+    let Some((b' ', rest)) = near.split_last() else {
+        return false;
+    };
+    let digits = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    (1..=6).contains(&digits)
+        && (digits == rest.len() || matches!(rest[rest.len() - digits - 1], b' ' | b'\n' | b','))
+}
+
+/// The end of the run of joined capitalised tokens (and initials) starting at token `i`, with
+/// name particles between them; at most five tokens.
+fn name_run(text: &str, tokens: &[Token], i: usize) -> usize {
+    let mut run = i + 1;
+    while run < tokens.len() && run - i < 5 && tokens[run].joined {
+        if tokens[run].capitalised {
+            run += 1;
+            continue;
+        }
+        // NB: particles count only when a capitalised word follows them.
+        let mut k = run;
+        while k < tokens.len()
+            && k - i < 4
+            && tokens[k].joined
+            && !tokens[k].capitalised
+            && PARTICLES.contains(&&text[tokens[k].start..tokens[k].end])
+        {
+            k += 1;
+        }
+        if k == run || k >= tokens.len() || !tokens[k].joined || !tokens[k].capitalised {
+            break;
+        }
+        run = k + 1;
+    }
+    run
 }
 
 /// Whether a cue phrase (`my name is `, `Dear `, `Thanks,\n`…) ends right before byte `start`,
@@ -481,7 +551,7 @@ fn next_is_region(g: &Gazetteer, rest: &str) -> bool {
         if !key.is_empty() {
             key.push(' ');
         }
-        key.push_str(&w.to_lowercase());
+        push_key(w, &mut key);
         g.place(&key) == Some(PlaceTier::Region)
     })
 }
@@ -729,6 +799,68 @@ mod tests {
             vec![(EntityType::Person, "कशोर बलासुब्रमानियम")]
         );
         assert!(found("שלום עולם").is_empty());
+    }
+
+    #[test]
+    fn form_labels_and_note_authors_introduce_names() {
+        assert_eq!(
+            found("Customer: Fatmanur Sakarya <x@example.com>"),
+            vec![(EntityType::Person, "Fatmanur Sakarya")]
+        );
+        assert_eq!(
+            found("Note from Hallný: see below"),
+            vec![(EntityType::Person, "Hallný")]
+        );
+        assert_eq!(
+            found("travelled last week, née Kowalczyk."),
+            vec![(EntityType::Person, "Kowalczyk")]
+        );
+    }
+
+    #[test]
+    fn particles_belong_to_the_family_name() {
+        assert_eq!(
+            found("Emergency contact: Anouk van den Corput, +34 981 981 360"),
+            vec![(EntityType::Person, "Anouk van den Corput")]
+        );
+        assert_eq!(
+            found("Please ask Maria da Costa."),
+            vec![(EntityType::Person, "Maria da Costa")]
+        );
+        assert_eq!(
+            found("Customer moved to San Pedro de la Paz last month."),
+            vec![(EntityType::Location, "San Pedro de la Paz")]
+        );
+    }
+
+    #[test]
+    fn names_are_read_through_accents_and_scripts() {
+        assert_eq!(
+            found("Please ask Michał Porwoł about it."),
+            vec![(EntityType::Person, "Michał Porwoł")]
+        );
+        assert_eq!(
+            found("Письмо от Иван Петров"),
+            vec![(EntityType::Person, "Иван Петров")]
+        );
+    }
+
+    #[test]
+    fn a_street_after_a_house_number_is_not_a_person() {
+        assert!(
+            found("Bill to: 06240 Xavier Mountains Apt. 058")
+                .iter()
+                .all(|(t, _)| *t != EntityType::Person)
+        );
+    }
+
+    #[test]
+    fn villages_need_a_cue() {
+        assert_eq!(
+            found("They relocate from Eibelstadt next month."),
+            vec![(EntityType::Location, "Eibelstadt")]
+        );
+        assert!(found("Eibelstadt").is_empty());
     }
 
     #[test]
