@@ -7,6 +7,7 @@ mod chat;
 mod contact;
 mod credentials;
 mod dates;
+mod fields;
 mod financial;
 mod gazetteer;
 mod government;

@@ -294,6 +294,7 @@ impl Names {
             .collect();
         lower.info = &info;
         self.speakers(text, out);
+        super::fields::find(text, g, out);
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {

@@ -1,0 +1,381 @@
+//! Values of labelled fields that name a person or a place, whatever the words are: `city=Lund`,
+//! `"city": "Mäntsälä"`, `customer_name='Aatu Virtanen'`, `City: Lund`, and the cells of a CSV
+//! or tab-separated column headed `city` or `full_name`.
+
+use super::Candidate;
+use super::gazetteer::{Gazetteer, push_key};
+use crate::entity::EntityType;
+
+/// Key endings whose value is a place, whatever it is called.
+const PLACE_KEYS: &[&str] = &[
+    "city",
+    "town",
+    "village",
+    "country",
+    "birthplace",
+    "hometown",
+    "destination",
+    "municipality",
+    "suburb",
+    "locality",
+];
+/// Key endings whose value is a place only when the gazetteer knows it (`state=Active` is not).
+const KNOWN_PLACE_KEYS: &[&str] = &[
+    "state", "region", "province", "county", "location", "origin",
+];
+/// Keys (whole, or before `name`: `customer_name`, `firstName`) whose value is a person.
+const PERSON_KEYS: &[&str] = &[
+    "full",
+    "first",
+    "last",
+    "given",
+    "family",
+    "middle",
+    "sur",
+    "maiden",
+    "customer",
+    "client",
+    "patient",
+    "contact",
+    "holder",
+    "cardholder",
+    "account_holder",
+    "passenger",
+    "traveler",
+    "traveller",
+    "guest",
+    "employee",
+    "member",
+    "recipient",
+    "sender",
+    "author",
+    "assignee",
+    "reporter",
+    "requester",
+    "owner",
+    "beneficiary",
+    "policyholder",
+    "insured",
+    "physician",
+    "emergency_contact",
+];
+/// Longest key, in bytes.
+const MAX_KEY: usize = 40;
+/// Longest value, in bytes.
+const MAX_VALUE: usize = 64;
+/// Most words in a value.
+const MAX_WORDS: usize = 5;
+/// Values that say a field is empty or hidden, not a name.
+const PLACEHOLDERS: &[&str] = &[
+    "unknown",
+    "none",
+    "null",
+    "nil",
+    "other",
+    "various",
+    "undefined",
+    "default",
+    "remote",
+    "online",
+    "test",
+    "sample",
+    "example",
+    "redacted",
+    "hidden",
+    "anonymous",
+    "private",
+];
+/// Score of a labelled value.
+const SCORE: f64 = 0.8;
+
+/// What a key says its value is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// A place, whatever its name.
+    Place,
+    /// A place, if the gazetteer knows it.
+    KnownPlace,
+    /// A person, whatever the name.
+    Person,
+}
+
+/// Appends the people and places that labelled fields name in `text`.
+pub(crate) fn find(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+    keyed(text, g, out);
+    columns(text, g, out);
+}
+
+/// `key=value`, `"key": "value"`, `key: Value`.
+fn keyed(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+    for (at, _) in text.match_indices([':', '=']) {
+        let head = text[..at].trim_end_matches(['"', '\'']);
+        let key_start = head
+            .bytes()
+            .rev()
+            .take(MAX_KEY + 1)
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+            .map_or(head.len().saturating_sub(MAX_KEY + 1), |n| head.len() - n);
+        let Some(kind) = kind(&head[key_start..]) else {
+            continue;
+        };
+        let rest = &text[at + 1..];
+        let spaces = rest.len() - rest.trim_start_matches(' ').len();
+        let quote = rest[spaces..]
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\''));
+        // NB: a person after a form label (`Patient: …`) is the names' cue's to find.
+        let form = quote.is_none() && text.as_bytes()[at] == b':';
+        if form && kind == Kind::Person {
+            continue;
+        }
+        let start = at + 1 + spaces + quote.map_or(0, char::len_utf8);
+        if let Some((end, value)) = value(text, start, quote) {
+            push(g, kind, value, start, end, out);
+        }
+    }
+}
+
+/// The cells of columns whose header names people or places, in lines with as many cells as the
+/// header.
+fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+    // NB: a header line holds a delimiter; most texts hold none of these at all.
+    if !text.contains([',', '\t', ';', '|']) {
+        return;
+    }
+    let mut header: Option<(u8, Vec<Option<Kind>>)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let line = line.trim_end_matches(['\n', '\r']);
+        if let Some((delimiter, kinds)) = &header {
+            let cells = cells(line, *delimiter);
+            if cells.len() == kinds.len() {
+                for (&(from, to), kind) in cells.iter().zip(kinds) {
+                    let Some(kind) = *kind else { continue };
+                    let cell = line[from..to].trim_matches([' ', '"']);
+                    let start = line_start + from + line[from..to].find(cell).unwrap_or(0);
+                    if !cell.is_empty() && name_like(cell, g) {
+                        push(g, kind, cell, start, start + cell.len(), out);
+                    }
+                }
+                continue;
+            }
+        }
+        header = header_of(line);
+    }
+}
+
+/// The delimiter and the kind of each column, if `line` is a header naming a person or place.
+fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
+    let delimiter = [b',', b'\t', b';', b'|']
+        .into_iter()
+        .max_by_key(|&d| line.bytes().filter(|&b| b == d).count())?;
+    let cells = cells(line, delimiter);
+    let identifiers = cells.len() >= 2
+        && cells.iter().all(|&(from, to)| {
+            let cell = line[from..to].trim_matches([' ', '"']);
+            // NB: a header cell is a short identifier, not a phrase (`Full Name`, `city`).
+            !cell.is_empty()
+                && cell.len() <= MAX_KEY
+                && cell.split(' ').count() <= 2
+                && cell
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-' | b'.'))
+        });
+    if !identifiers {
+        return None;
+    }
+    let kinds: Vec<Option<Kind>> = cells
+        .iter()
+        .map(|&(from, to)| kind(line[from..to].trim_matches([' ', '"'])))
+        .collect();
+    kinds
+        .iter()
+        .any(Option::is_some)
+        .then_some((delimiter, kinds))
+}
+
+/// Byte ranges of the cells of `line`; a cell in double quotes may hold the delimiter.
+fn cells(line: &str, delimiter: u8) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, b) in line.bytes().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == delimiter && !quoted {
+            found.push((start, i));
+            start = i + 1;
+        }
+    }
+    found.push((start, line.len()));
+    found
+}
+
+/// What a key (`city`, `billing_city`, `billingCity`, `customer_name`) says its value is, if it
+/// names a person or a place.
+fn kind(key: &str) -> Option<Kind> {
+    // NB: an ending counts after a separator (`_`, `-`, `.`, ` `) or as a camelCase word.
+    let ending = |word: &str| {
+        let at = key.len().checked_sub(word.len())?;
+        let starts_word = at == 0
+            || matches!(key.as_bytes()[at - 1], b'_' | b'-' | b'.' | b' ')
+            || key.as_bytes()[at].is_ascii_uppercase();
+        (key.is_char_boundary(at) && key[at..].eq_ignore_ascii_case(word) && starts_word)
+            .then(|| key[..at].trim_end_matches(['_', '-', '.', ' ']))
+    };
+    if PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
+        return Some(Kind::Place);
+    }
+    if KNOWN_PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
+        return Some(Kind::KnownPlace);
+    }
+    // NB: a bare `name` may name anything (a product, a language), so it is not a person's.
+    let owner = ending("name").unwrap_or(key);
+    let owner = owner.rsplit(['.', ' ']).next().unwrap_or(owner);
+    PERSON_KEYS
+        .iter()
+        .any(|k| owner.eq_ignore_ascii_case(k) || owner.replace('-', "_").eq_ignore_ascii_case(k))
+        .then_some(Kind::Person)
+}
+
+/// The value starting at byte `start`: up to the closing `quote`, or the capitalised words there;
+/// its end and text, if it reads as a name.
+fn value(text: &str, start: usize, quote: Option<char>) -> Option<(usize, &str)> {
+    let rest = &text[start..];
+    let rest = &rest[..floor(rest, MAX_VALUE)];
+    let rest = rest.split(['\n', '\r', '\t']).next().unwrap_or_default();
+    let value = match quote {
+        Some(q) => &rest[..rest.find(q)?],
+        None => {
+            // NB: words up to the first that is not part of a name, or that is the next label;
+            // a short word with a full stop (`St.`, `F.`) does not end the value.
+            let (mut at, mut end) = (0, 0);
+            for word in rest.split(' ').take(MAX_WORDS) {
+                let clean = word.trim_end_matches([',', ';', ')']);
+                let clean = if clean.len() <= 4 {
+                    clean
+                } else {
+                    clean.trim_end_matches('.')
+                };
+                if !starts_upper(clean) || word.ends_with(':') {
+                    break;
+                }
+                end = at + clean.len();
+                if clean.len() != word.len() {
+                    break;
+                }
+                at += word.len() + 1;
+            }
+            rest[..end].trim_end_matches('.')
+        }
+    };
+    (!value.is_empty()).then_some((start + value.len(), value))
+}
+
+/// Whether `value` is one to five words that could make up a name (`Aatu Virtanen`,
+/// `Rio de Janeiro`, `O'Brien-Smith`).
+fn name_like(value: &str, g: &Gazetteer) -> bool {
+    let words: Vec<&str> = value.split(' ').collect();
+    let mut key = String::new();
+    words.len() <= MAX_WORDS
+        && starts_upper(words[0])
+        && words.iter().all(|w| {
+            key.clear();
+            push_key(w, &mut key);
+            let letters = w
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '\'' | '-' | '.' | '’'));
+            letters && (starts_upper(w) || g.is_connector(&key)) && !g.word(&key).common
+        })
+}
+
+/// Appends a candidate for `value` at `start..end`, if it reads as what the field says.
+fn push(
+    g: &Gazetteer,
+    kind: Kind,
+    value: &str,
+    start: usize,
+    end: usize,
+    out: &mut Vec<Candidate>,
+) {
+    if !name_like(value, g) || PLACEHOLDERS.iter().any(|p| value.eq_ignore_ascii_case(p)) {
+        return;
+    }
+    let entity_type = match kind {
+        Kind::Place => EntityType::Location,
+        Kind::KnownPlace => {
+            let mut key = String::new();
+            push_key(value, &mut key);
+            if g.place(&key).is_none() {
+                return;
+            }
+            EntityType::Location
+        }
+        Kind::Person => EntityType::Person,
+    };
+    out.push(Candidate::new(entity_type, start, end, SCORE));
+}
+
+fn starts_upper(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// The largest character boundary of `s` at or below `at`.
+fn floor(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(EntityType, &str)> {
+        let g = Gazetteer::load();
+        let mut out = Vec::new();
+        find(text, &g, &mut out);
+        out.iter()
+            .map(|c| (c.entity_type, &text[c.start..c.end]))
+            .collect()
+    }
+
+    #[test]
+    fn keyed_values_name_places_and_people() {
+        assert_eq!(
+            found(r#"{"customer_name": "Aatu Virtanen", "city": "Mäntsälä", "state": "Active"}"#),
+            vec![
+                (EntityType::Person, "Aatu Virtanen"),
+                (EntityType::Location, "Mäntsälä")
+            ]
+        );
+        assert_eq!(
+            found("user=42 billingCity=Lund status=ok"),
+            vec![(EntityType::Location, "Lund")]
+        );
+        assert_eq!(
+            found("City: Bad Kötzting Phone: 0123"),
+            vec![(EntityType::Location, "Bad Kötzting")]
+        );
+        assert!(found(r#"{"name": "Lower Southern Aranda", "velocity": "High"}"#).is_empty());
+    }
+
+    #[test]
+    fn csv_columns_name_places_and_people() {
+        let text = "id,full_name,city,plan\n1,Aatu Virtanen,Mäntsälä,Gold\n2,\"Ilse de Vries\",Lund,Basic\n";
+        assert_eq!(
+            found(text),
+            vec![
+                (EntityType::Person, "Aatu Virtanen"),
+                (EntityType::Location, "Mäntsälä"),
+                (EntityType::Person, "Ilse de Vries"),
+                (EntityType::Location, "Lund")
+            ]
+        );
+        assert!(found("a,b\nAatu Virtanen,Lund\n").is_empty());
+    }
+}
