@@ -2,6 +2,8 @@
 //! `"city": "Mäntsälä"`, `customer_name='Aatu Virtanen'`, `City: Lund`, and the cells of a CSV
 //! or tab-separated column headed `city` or `full_name`.
 
+use regex::Regex;
+
 use super::Candidate;
 use super::gazetteer::{Gazetteer, push_key};
 use crate::entity::EntityType;
@@ -99,40 +101,71 @@ enum Kind {
     Person,
 }
 
-/// Appends the people and places that labelled fields name in `text`.
-pub(crate) fn find(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-    keyed(text, g, out);
-    columns(text, g, out);
+/// Finds labelled fields.
+pub(crate) struct Fields {
+    /// The end of a key (in lower case) and its delimiter: `city": `, `_name=`.
+    keyed: Regex,
 }
 
-/// `key=value`, `"key": "value"`, `key: Value`.
-fn keyed(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-    for (at, _) in text.match_indices([':', '=']) {
-        let head = text[..at].trim_end_matches(['"', '\'']);
-        let key_start = head
-            .bytes()
-            .rev()
-            .take(MAX_KEY + 1)
-            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
-            .map_or(head.len().saturating_sub(MAX_KEY + 1), |n| head.len() - n);
-        let Some(kind) = kind(&head[key_start..]) else {
-            continue;
-        };
-        let rest = &text[at + 1..];
-        let spaces = rest.len() - rest.trim_start_matches(' ').len();
-        let quote = rest[spaces..]
-            .chars()
-            .next()
-            .filter(|c| matches!(c, '"' | '\''));
-        // NB: a person after a form label (`Patient: …`) is the names' cue's to find.
-        let form = quote.is_none() && text.as_bytes()[at] == b':';
-        if form && kind == Kind::Person {
-            continue;
+impl Fields {
+    /// Compiles the key pattern.
+    pub(crate) fn new() -> Self {
+        let endings: Vec<&str> = PLACE_KEYS
+            .iter()
+            .chain(KNOWN_PLACE_KEYS)
+            .chain(PERSON_KEYS.iter().filter(|k| !k.contains('_')))
+            .chain(&["name"])
+            .copied()
+            .collect();
+        let pattern = format!(r#"(?:{})["']? *[:=]"#, endings.join("|"));
+        Fields {
+            keyed: Regex::new(&pattern).expect("the key pattern compiles"),
         }
-        let start = at + 1 + spaces + quote.map_or(0, char::len_utf8);
-        if let Some((end, value)) = value(text, start, quote) {
-            push(g, kind, value, start, end, out);
+    }
+
+    /// Appends the people and places that labelled fields name in `text` (`lower`: the same
+    /// text with ASCII letters lower-cased).
+    pub(crate) fn find(&self, text: &str, lower: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+        self.keyed(text, lower, g, out);
+        columns(text, g, out);
+    }
+
+    /// `key=value`, `"key": "value"`, `key: Value`.
+    fn keyed(&self, text: &str, lower: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+        for m in self.keyed.find_iter(lower) {
+            keyed_value(text, m.end() - 1, g, out);
         }
+    }
+}
+
+/// The value of the key before the delimiter at byte `at`, if the key names a person or place.
+fn keyed_value(text: &str, at: usize, g: &Gazetteer, out: &mut Vec<Candidate>) {
+    let head = text[..at]
+        .trim_end_matches([' '])
+        .trim_end_matches(['"', '\'']);
+    let key_start = head
+        .bytes()
+        .rev()
+        .take(MAX_KEY + 1)
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        .map_or(head.len().saturating_sub(MAX_KEY + 1), |n| head.len() - n);
+    let Some(kind) = kind(&head[key_start..]) else {
+        return;
+    };
+    let rest = &text[at + 1..];
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    let quote = rest[spaces..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\''));
+    // NB: a person after a form label (`Patient: …`) is the names' cue's to find.
+    let form = quote.is_none() && text.as_bytes()[at] == b':';
+    if form && kind == Kind::Person {
+        return;
+    }
+    let start = at + 1 + spaces + quote.map_or(0, char::len_utf8);
+    if let Some((end, value)) = value(text, start, quote) {
+        push(g, kind, value, start, end, out);
     }
 }
 
@@ -169,6 +202,18 @@ fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
 
 /// The delimiter and the kind of each column, if `line` is a header naming a person or place.
 fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
+    // NB: a header holds only identifiers, delimiters and quotes; most lines fail this test,
+    // before anything is allocated.
+    let header_bytes = line.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b' ' | b'-' | b'.' | b'"' | b',' | b'\t' | b';' | b'|'
+            )
+    });
+    if !header_bytes {
+        return None;
+    }
     let delimiter = [b',', b'\t', b';', b'|']
         .into_iter()
         .max_by_key(|&d| line.bytes().filter(|&b| b == d).count())?;
@@ -180,9 +225,7 @@ fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
             !cell.is_empty()
                 && cell.len() <= MAX_KEY
                 && cell.split(' ').count() <= 2
-                && cell
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b' ' | b'-' | b'.'))
+                && !cell.contains('"')
         });
     if !identifiers {
         return None;
@@ -234,10 +277,14 @@ fn kind(key: &str) -> Option<Kind> {
     // NB: a bare `name` may name anything (a product, a language), so it is not a person's.
     let owner = ending("name").unwrap_or(key);
     let owner = owner.rsplit(['.', ' ']).next().unwrap_or(owner);
-    PERSON_KEYS
-        .iter()
-        .any(|k| owner.eq_ignore_ascii_case(k) || owner.replace('-', "_").eq_ignore_ascii_case(k))
-        .then_some(Kind::Person)
+    // NB: `account-holder` and `account_holder` are the same key.
+    let same = |k: &str| {
+        k.len() == owner.len()
+            && k.bytes()
+                .zip(owner.bytes())
+                .all(|(a, b)| a == b.to_ascii_lowercase() || (a == b'_' && b == b'-'))
+    };
+    PERSON_KEYS.iter().any(|k| same(k)).then_some(Kind::Person)
 }
 
 /// The value starting at byte `start`: up to the closing `quote`, or the capitalised words there;
@@ -338,7 +385,7 @@ mod tests {
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let g = Gazetteer::load();
         let mut out = Vec::new();
-        find(text, &g, &mut out);
+        Fields::new().find(text, &text.to_ascii_lowercase(), &g, &mut out);
         out.iter()
             .map(|c| (c.entity_type, &text[c.start..c.end]))
             .collect()

@@ -2,6 +2,7 @@
 
 use super::Candidate;
 use super::chat;
+use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
 use crate::context::before;
 use crate::entity::EntityType;
@@ -234,7 +235,8 @@ impl<'a> Lowered<'a> {
 
 /// Finds PERSON and LOCATION.
 pub(crate) struct Names {
-    gazetteer: Gazetteer,
+    gazetteer: &'static Gazetteer,
+    fields: Fields,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -250,16 +252,23 @@ struct Token {
 }
 
 impl Names {
-    /// Loads the gazetteers.
+    /// Loads the gazetteers (once per process: they are read-only and large).
     pub(crate) fn new() -> Self {
-        let mut gazetteer = Gazetteer::load();
-        gazetteer.mark(TITLES, |w| w.title = true);
-        gazetteer.mark(ORG_WORDS, |w| w.org = true);
-        Names { gazetteer }
+        static GAZETTEER: std::sync::LazyLock<Gazetteer> = std::sync::LazyLock::new(|| {
+            let mut gazetteer = Gazetteer::load();
+            gazetteer.mark(TITLES, |w| w.title = true);
+            gazetteer.mark(ORG_WORDS, |w| w.org = true);
+            gazetteer
+        });
+        Names {
+            gazetteer: &GAZETTEER,
+            fields: Fields::new(),
+        }
     }
 
-    /// Appends candidates found in `text`.
-    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
+    /// Appends candidates found in `text` (`lower_text`: the same text with ASCII letters
+    /// lower-cased).
+    pub(crate) fn find(&self, text: &str, lower_text: &str, out: &mut Vec<Candidate>) {
         let tokens = tokenize(text);
         // NB: only capitalised tokens are looked up, so only they are lower-cased, all into
         // one buffer.
@@ -279,7 +288,7 @@ impl Names {
             spans: &spans,
             info: &[],
         };
-        let g = &self.gazetteer;
+        let g = self.gazetteer;
         // NB: one lookup per capitalised token answers every one-word question below.
         let info: Vec<Word> = tokens
             .iter()
@@ -294,7 +303,7 @@ impl Names {
             .collect();
         lower.info = &info;
         self.speakers(text, out);
-        super::fields::find(text, g, out);
+        self.fields.find(text, lower_text, g, out);
         let mut key = String::new();
         let mut i = 0;
         while i < tokens.len() {
@@ -411,7 +420,7 @@ impl Names {
         key: &mut String,
         out: &mut Vec<Candidate>,
     ) -> Option<usize> {
-        let g = &self.gazetteer;
+        let g = self.gazetteer;
         let mut found = lower.info(i).place.map(|tier| (i, tier));
         // NB: words are added only while some longer place name starts with the words so far.
         if lower.info(i).starts_longer_place {
@@ -722,7 +731,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Names::new().find(text, &mut out);
+        Names::new().find(text, &text.to_ascii_lowercase(), &mut out);
         out.retain(|c| c.score >= MIN_SCORE);
         resolve(out)
             .iter()
