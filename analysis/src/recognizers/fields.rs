@@ -60,6 +60,7 @@ const PERSON_KEYS: &[&str] = &[
     "insured",
     "physician",
     "emergency_contact",
+    "user",
 ];
 /// Longest key, in bytes.
 const MAX_KEY: usize = 40;
@@ -88,7 +89,7 @@ const PLACEHOLDERS: &[&str] = &[
     "private",
 ];
 /// Score of a labelled value.
-const SCORE: f64 = 0.8;
+const SCORE: f64 = 0.9;
 
 /// What a key says its value is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -105,6 +106,8 @@ enum Kind {
 pub(crate) struct Fields {
     /// The end of a key (in lower case) and its delimiter: `city": `, `_name=`.
     keyed: Regex,
+    /// A line of a postal code and a town (`37148 Kökar`, `81-264 Gorlice`, `H-1372 Ócsa`).
+    postal: Regex,
 }
 
 impl Fields {
@@ -120,6 +123,10 @@ impl Fields {
         let pattern = format!(r#"(?:{})["']? *[:=]"#, endings.join("|"));
         Fields {
             keyed: Regex::new(&pattern).expect("the key pattern compiles"),
+            postal: Regex::new(
+                r"(?m)^(?:[A-Z]{1,2}-)?(?:[0-9]{4,8}|[0-9]{2,5}[- ][0-9]{2,4}) +(\p{Lu}[^\n\r,;:0-9]{1,48}?) *\r?$",
+            )
+            .expect("the postal pattern compiles"),
         }
     }
 
@@ -128,6 +135,25 @@ impl Fields {
     pub(crate) fn find(&self, text: &str, lower: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
         self.keyed(text, lower, g, out);
         columns(text, g, out);
+        self.postal(text, g, out);
+    }
+
+    /// The town of an address block's postal line: the line before it holds a house number.
+    fn postal(&self, text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+        for caps in self.postal.captures_iter(text) {
+            let (line, town) = (caps.get(0).expect("a match"), caps.get(1).expect("a town"));
+            let previous = text[..line.start()].trim_end_matches(['\n', '\r']);
+            let previous = previous.rsplit('\n').next().unwrap_or_default();
+            let street = previous.bytes().any(|b| b.is_ascii_digit());
+            let org = town.as_str().split(' ').any(|w| {
+                let mut key = String::new();
+                push_key(w, &mut key);
+                g.word(&key).org
+            });
+            if street && !org {
+                push(g, Kind::Place, town.as_str(), town.start(), town.end(), out);
+            }
+        }
     }
 
     /// `key=value`, `"key": "value"`, `key: Value`.
@@ -182,8 +208,13 @@ fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
         let line_start = offset;
         offset += line.len();
         let line = line.trim_end_matches(['\n', '\r']);
+        if let Some(found) = header_of(line) {
+            header = Some(found);
+            continue;
+        }
         if let Some((delimiter, kinds)) = &header {
             let cells = cells(line, *delimiter);
+            // NB: a row with another number of cells (an unquoted comma) is passed over.
             if cells.len() == kinds.len() {
                 for (&(from, to), kind) in cells.iter().zip(kinds) {
                     let Some(kind) = *kind else { continue };
@@ -193,10 +224,8 @@ fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
                         push(g, kind, cell, start, start + cell.len(), out);
                     }
                 }
-                continue;
             }
         }
-        header = header_of(line);
     }
 }
 
@@ -240,14 +269,17 @@ fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
         .then_some((delimiter, kinds))
 }
 
-/// Byte ranges of the cells of `line`; a cell in double quotes may hold the delimiter.
+/// Byte ranges of the cells of `line`; a cell in double quotes may hold the delimiter, and a
+/// comma followed by a space is a value's (`May 27, 2026` in an export that does not quote it).
 fn cells(line: &str, delimiter: u8) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let (mut start, mut quoted) = (0, false);
-    for (i, b) in line.bytes().enumerate() {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        let inside = b == b',' && bytes.get(i + 1) == Some(&b' ');
         if b == b'"' {
             quoted = !quoted;
-        } else if b == delimiter && !quoted {
+        } else if b == delimiter && !quoted && !inside {
             found.push((start, i));
             start = i + 1;
         }
@@ -424,5 +456,23 @@ mod tests {
             ]
         );
         assert!(found("a,b\nAatu Virtanen,Lund\n").is_empty());
+        // An unquoted `May 27, 2026` does not shift the columns.
+        assert_eq!(
+            found("first_name,city,signup\nAatu,Lund,May 27, 2026\n"),
+            vec![(EntityType::Person, "Aatu"), (EntityType::Location, "Lund")]
+        );
+    }
+
+    #[test]
+    fn the_town_of_a_postal_line_under_a_street_is_a_place() {
+        assert_eq!(
+            found("Runoilijanpolku 9\n37148 Kökar\nFinland\n"),
+            vec![(EntityType::Location, "Kökar")]
+        );
+        assert_eq!(
+            found("ulica Kopernika 88\n84-763 Legnica\n"),
+            vec![(EntityType::Location, "Legnica")]
+        );
+        assert!(found("Order total\n12345 Widgets\n").is_empty());
     }
 }

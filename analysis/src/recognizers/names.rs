@@ -103,9 +103,96 @@ const PERSON_CUES: &[&str] = &[
     "reply from ",
     "email from ",
     "call from ",
+    // A role in lower case before a name.
+    "nurse ",
+    "doctor ",
+    "midwife ",
+    "therapist ",
+    "pharmacist ",
+    "officer ",
+    "colleague ",
+    "manager ",
+    "teacher ",
+    // Who a payment or a document is for or from.
+    "transfer from ",
+    "transfer to ",
+    "payment to ",
+    "payment from ",
+    "paid to ",
+    "received from ",
+    "order to ",
+    "statement for ",
+    "prepared for ",
+    "booking for ",
+    "reservation for ",
+    "appointment for ",
     // A family name at birth.
     "née ",
     "nee ",
+];
+/// Words after a name that make it a company (`Garcia LLC`, `Payne, Roberts and Walsh Ltd`).
+const COMPANY_SUFFIXES: &[&str] = &[
+    "inc", "llc", "ltd", "plc", "llp", "corp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl",
+    "spa", "bv", "nv", "oy", "ab", "as", "aps", "group", "sons", "co",
+];
+/// Capitalised words that start place names rather than people's (`Port Lauren`, `San José`).
+const PLACE_PREFIXES: &[&str] = &[
+    "port",
+    "saint",
+    "sainte",
+    "st",
+    "san",
+    "santa",
+    "sao",
+    "lake",
+    "mount",
+    "fort",
+    "new",
+    "north",
+    "south",
+    "east",
+    "west",
+    "bad",
+    "sankt",
+    "villa",
+    "vila",
+    "puerto",
+    "porto",
+    "ciudad",
+    "cape",
+    "isla",
+    "monte",
+    "villanueva",
+    "novo",
+    "nova",
+    "nowy",
+    "nowa",
+    "lower",
+    "upper",
+    "great",
+    "little",
+    "east",
+    "el",
+    "los",
+    "las",
+    "la",
+];
+/// Phrases ending in `by ` after which a name is a company's (`Sold by Rodriguez-Hess`).
+const COMPANY_CUES: &[&str] = &[
+    "sold by ",
+    "supplied by ",
+    "shipped by ",
+    "fulfilled by ",
+    "operated by ",
+    "powered by ",
+    "provided by ",
+    "issued by ",
+    "published by ",
+    "made by ",
+    "manufactured by ",
+    "distributed by ",
+    "sponsored by ",
+    "owned by ",
 ];
 /// Lower-case particles inside a family name (`Anouk van den Corput`, `Breno da Costa`).
 const PARTICLES: &[&str] = &[
@@ -200,6 +287,29 @@ const ORG_WORDS: &[&str] = &[
     "market",
     "restaurant",
     "cafe",
+    // The first word of a street in other languages (`Calle Mayor`, `Rua Otto da Cruz`).
+    "calle",
+    "avenida",
+    "alameda",
+    "rua",
+    "rodovia",
+    "travessa",
+    "praça",
+    "praca",
+    "largo",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "strada",
+    "rue",
+    "ulica",
+    "aleja",
+    "plac",
+    "utca",
+    "sokak",
+    "cadde",
+    "caddesi",
 ];
 
 /// The lower-cased tokens (spans of one buffer, empty for tokens that are not capitalised)
@@ -305,6 +415,7 @@ impl Names {
         self.speakers(text, out);
         self.fields.find(text, lower_text, g, out);
         let mut key = String::new();
+        let mut last_person = None;
         let mut i = 0;
         while i < tokens.len() {
             if !tokens[i].capitalised {
@@ -312,6 +423,11 @@ impl Names {
                 continue;
             }
             let run = name_run(text, &tokens, i);
+            // NB: names before a company suffix are neither a person nor a place (`Moreno Inc`).
+            if before_company(&text[tokens[i].end..]) {
+                i = run;
+                continue;
+            }
             // NB: a known place of several words is not read as a person (`San Pedro de la Paz`).
             if let Some(k) = self.places(text, &tokens, &lower, i, &mut key, out)
                 && k > i
@@ -333,11 +449,21 @@ impl Names {
                 i = run;
                 continue;
             }
-            if info[i..run].iter().any(|w| w.org) || after_house_number(text, tokens[i].start) {
+            let street = after_house_number(text, tokens[i].start)
+                || before_house_number(&text[tokens[run - 1].end..]);
+            if info[i..run].iter().any(|w| w.org) || street {
                 i = run;
                 continue;
             }
-            if let Some(c) = self.person(text, &tokens[i..run], lower.from(i)) {
+            // NB: `Tina Brown and Erkki Häkkinen`: a name joined to a person is one too.
+            let coordinated = last_person.is_some_and(|end| {
+                matches!(
+                    &text[end..tokens[i].start],
+                    " and " | " & " | " und " | " et " | " y "
+                )
+            });
+            if let Some(c) = self.person(text, &tokens[i..run], lower.from(i), coordinated) {
+                last_person = Some(c.end);
                 let next = i + tokens[i..run]
                     .iter()
                     .position(|t| t.end == c.end)
@@ -351,22 +477,45 @@ impl Names {
     }
 
     /// A person starting at the first token of `run`, if the names and cues support one.
-    fn person(&self, text: &str, run: &[Token], lower: Lowered) -> Option<Candidate> {
+    fn person(
+        &self,
+        text: &str,
+        run: &[Token],
+        lower: Lowered,
+        coordinated: bool,
+    ) -> Option<Candidate> {
         let cue = std::cell::OnceCell::new();
-        let cue = || *cue.get_or_init(|| cued(text, run[0].start, run[0].end));
+        let cue = || *cue.get_or_init(|| coordinated || cued(text, run[0].start, run[0].end));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
+        if lower.info(0).title || starts_place(lower.word(0)) {
+            return None;
+        }
         // Longest plausible name: up to three capitalised words (particles between them), ending
         // on a non-common word, with no common word inside but initials.
         for len in (2..=run.len()).rev() {
             let words = run[..len].iter().filter(|t| t.capitalised).count();
             let common_inside =
                 (1..len - 1).any(|k| lower.info(k).common && lower.word(k).chars().count() > 1);
-            if words > 3 || !run[len - 1].capitalised || lower.info(len - 1).common || common_inside
+            let last = lower.info(len - 1);
+            // NB: a surname that is also a word (`Brown`, `King`) ends a name after a given name.
+            let common_surname = last.common && last.last && first_known && !first_common;
+            if words > 3
+                || !run[len - 1].capitalised
+                || (last.common && !common_surname)
+                || common_inside
             {
                 continue;
             }
-            let last_known = lower.info(len - 1).last;
+            if common_surname {
+                return Some(Candidate::new(
+                    EntityType::Person,
+                    run[0].start,
+                    run[len - 1].end,
+                    0.7,
+                ));
+            }
+            let last_known = last.last;
             let score = match (first_known, last_known, first_common) {
                 (true, true, false) => 0.85,
                 (true, true, true) => 0.6,
@@ -485,6 +634,45 @@ impl Names {
     }
 }
 
+/// Whether `rest` (the text after a capitalised run) starts with a house number that ends the
+/// line or the field (`Alameda Octavia Cueto 28`): a street, not a person.
+fn before_house_number(rest: &str) -> bool {
+    let Some(number) = rest.strip_prefix(' ') else {
+        return false;
+    };
+    let digits = number.bytes().take_while(u8::is_ascii_digit).count();
+    let after = &number[digits..];
+    (1..=5).contains(&digits) && (after.is_empty() || after.starts_with([',', '\n', '/']))
+}
+
+/// Whether `rest` (the text after a capitalised run) names a company, directly or after more
+/// names (`Martinez-Rivas LLC`, `Payne, Roberts and Walsh Ltd`).
+fn before_company(rest: &str) -> bool {
+    let line = rest.split('\n').next().unwrap_or_default();
+    let line = &line[..line.floor_char_boundary(64)];
+    // NB: more capitalised names, `,` and `and` may come before the suffix.
+    for word in line.split([' ', ',']).filter(|w| !w.is_empty()).take(6) {
+        let word = word.trim_end_matches('.');
+        let name = word.starts_with(|c: char| c.is_uppercase());
+        if name
+            && COMPANY_SUFFIXES
+                .iter()
+                .any(|s| word.eq_ignore_ascii_case(s))
+        {
+            return true;
+        }
+        if !(name || word == "and" || word == "&") {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether a capitalised word usually starts a place name (`Port Lauren`, `Sainte André`).
+fn starts_place(lower: &str) -> bool {
+    PLACE_PREFIXES.contains(&lower)
+}
+
 /// Whether a house number comes right before byte `start` (`418 Nicole Plains`): a street, not
 /// a person.
 fn after_house_number(text: &str, start: usize) -> bool {
@@ -540,7 +728,9 @@ fn cued(text: &str, start: usize, end: usize) -> bool {
                 && cue[cue.len() - 2] == b[b.len() - 2].to_ascii_lowercase()
                 && ends_with_ignore_case(near, c)
         });
-    phrase || near.ends_with('(') && text[end..].starts_with("):")
+    let company =
+        near.ends_with("by ") && COMPANY_CUES.iter().any(|c| ends_with_ignore_case(near, c));
+    (phrase && !company) || near.ends_with('(') && text[end..].starts_with("):")
 }
 
 /// A person of one to three words in a script without case right after a cue, if token `i`
@@ -626,9 +816,16 @@ fn tokenize(text: &str) -> Vec<Token> {
                 .get(j)
                 .is_none_or(|&b| b < 0x80 && b != b'\'' && b != b'-');
             if plain_end {
-                let adjacent = tokens
-                    .last()
-                    .is_some_and(|t| t.end + 1 == i && bytes[t.end] == b' ');
+                // NB: also after the full stop of a title or initial (`Dr. van Luyssel`).
+                let adjacent = tokens.last().is_some_and(|t| {
+                    t.end + 1 == i && bytes[t.end] == b' '
+                        || t.end + 2 == i
+                            && &text[t.end..i] == ". "
+                            && (t.end - t.start == 1
+                                || TITLES
+                                    .iter()
+                                    .any(|title| text[t.start..t.end].eq_ignore_ascii_case(title)))
+                });
                 let after_capital = || {
                     tokens
                         .iter()
@@ -882,6 +1079,41 @@ mod tests {
             found("Bill to: 06240 Xavier Mountains Apt. 058")
                 .iter()
                 .all(|(t, _)| *t != EntityType::Person)
+        );
+    }
+
+    #[test]
+    fn companies_and_streets_named_after_people_are_not_people() {
+        for text in [
+            "Sold by Rodriguez-Hess. Questions?",
+            "Vendor: Payne, Roberts and Walsh Ltd",
+            "Deliver to:\nAlameda Octavia Cueto 28\n",
+            "Invoice from Moreno Inc",
+        ] {
+            assert!(found(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn roles_lists_and_word_surnames_make_people() {
+        assert_eq!(
+            found("Guests: Tina Brown and Erkki Häkkinen"),
+            vec![
+                (EntityType::Person, "Tina Brown"),
+                (EntityType::Person, "Erkki Häkkinen")
+            ]
+        );
+        assert_eq!(
+            found("your appointment with nurse Blümel on Monday"),
+            vec![(EntityType::Person, "Blümel")]
+        );
+        assert_eq!(
+            found("Dear Dr. van Luyssel,"),
+            vec![(EntityType::Person, "van Luyssel")]
+        );
+        assert_eq!(
+            found("Port Lauren is lovely"),
+            Vec::<(EntityType, &str)>::new()
         );
     }
 
