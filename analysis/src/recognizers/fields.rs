@@ -323,7 +323,7 @@ fn kind(key: &str) -> Option<Kind> {
 /// its end and text, if it reads as a name.
 fn value(text: &str, start: usize, quote: Option<char>) -> Option<(usize, &str)> {
     let rest = &text[start..];
-    let rest = &rest[..floor(rest, MAX_VALUE)];
+    let rest = crate::context::after(rest, 0, MAX_VALUE);
     let rest = rest.split(['\n', '\r', '\t']).next().unwrap_or_default();
     let value = match quote {
         Some(q) => &rest[..rest.find(q)?],
@@ -399,15 +399,6 @@ fn push(
 
 fn starts_upper(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
-}
-
-/// The largest character boundary of `s` at or below `at`.
-fn floor(s: &str, at: usize) -> usize {
-    let mut at = at.min(s.len());
-    while !s.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
 
 #[cfg(test)]

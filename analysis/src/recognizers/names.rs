@@ -649,7 +649,7 @@ fn before_house_number(rest: &str) -> bool {
 /// names (`Martinez-Rivas LLC`, `Payne, Roberts and Walsh Ltd`).
 fn before_company(rest: &str) -> bool {
     let line = rest.split('\n').next().unwrap_or_default();
-    let line = &line[..line.floor_char_boundary(64)];
+    let line = crate::context::after(line, 0, 64);
     // NB: more capitalised names, `,` and `and` may come before the suffix.
     for word in line.split([' ', ',']).filter(|w| !w.is_empty()).take(6) {
         let word = word.trim_end_matches('.');
