@@ -124,7 +124,7 @@ impl Fields {
         Fields {
             keyed: Regex::new(&pattern).expect("the key pattern compiles"),
             postal: Regex::new(
-                r"(?m)^(?:[A-Z]{1,2}-)?(?:[0-9]{4,8}|[0-9]{2,5}[- ][0-9]{2,4}) +(\p{Lu}[^\n\r,;:0-9]{1,48}?) *\r?$",
+                r"^(?:[A-Z]{1,2}-)?(?:[0-9]{4,8}|[0-9]{2,5}[- ][0-9]{2,4}) +(\p{Lu}[^\n\r,;:0-9]{1,48}?) *\r?$",
             )
             .expect("the postal pattern compiles"),
         }
@@ -140,18 +140,32 @@ impl Fields {
 
     /// The town of an address block's postal line: the line before it holds a house number.
     fn postal(&self, text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-        for caps in self.postal.captures_iter(text) {
-            let (line, town) = (caps.get(0).expect("a match"), caps.get(1).expect("a town"));
-            let previous = text[..line.start()].trim_end_matches(['\n', '\r']);
-            let previous = previous.rsplit('\n').next().unwrap_or_default();
-            let street = previous.bytes().any(|b| b.is_ascii_digit());
+        let mut previous = "";
+        let mut start = 0;
+        for line in text.split('\n') {
+            let line_start = start;
+            start += line.len() + 1;
+            // NB: only a line starting with a digit, or a country letter and `-`, is tried.
+            let b = line.as_bytes();
+            let candidate = b.first().is_some_and(u8::is_ascii_digit)
+                || b.len() > 2 && b[0].is_ascii_uppercase() && (b[1] == b'-' || b[2] == b'-');
+            let street = std::mem::replace(&mut previous, line)
+                .bytes()
+                .any(|b| b.is_ascii_digit());
+            if !candidate || !street {
+                continue;
+            }
+            let Some(town) = self.postal.captures(line).and_then(|c| c.get(1)) else {
+                continue;
+            };
             let org = town.as_str().split(' ').any(|w| {
                 let mut key = String::new();
                 push_key(w, &mut key);
                 g.word(&key).org
             });
-            if street && !org {
-                push(g, Kind::Place, town.as_str(), town.start(), town.end(), out);
+            if !org {
+                let from = line_start + town.start();
+                push(g, Kind::Place, town.as_str(), from, from + town.len(), out);
             }
         }
     }

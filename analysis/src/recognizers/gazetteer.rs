@@ -1,12 +1,9 @@
-//! Name and place lists compiled into the crate (sources and licences in the crate README).
+//! Name and place lists compiled into the crate (sources and licences in the crate README), as
+//! hash tables that `build.rs` writes from `data/`.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-
-const FIRST_NAMES: &str = include_str!("../../data/first_names.txt");
-const LAST_NAMES: &str = include_str!("../../data/last_names.txt");
-const PLACES: &str = include_str!("../../data/places.tsv");
-const COMMON_WORDS: &str = include_str!("../../data/common_words.txt");
-const AMBIGUOUS_WORDS: &str = include_str!("../../data/ambiguous_words.txt");
+pub(crate) use super::fold::push_key;
+use super::table::Table;
+use super::word_flags as flag;
 
 /// How well known a place is: countries, US states and continents first, small cities last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,6 +20,20 @@ pub(crate) enum PlaceTier {
     Village,
 }
 
+impl PlaceTier {
+    /// The tier stored as `n` (its number in `places.tsv` plus one; 0 is no place).
+    fn stored(n: u16) -> Option<Self> {
+        Some(match n {
+            1 => PlaceTier::Region,
+            2 => PlaceTier::Metropolis,
+            3 => PlaceTier::City,
+            4 => PlaceTier::Town,
+            5.. => PlaceTier::Village,
+            0 => return None,
+        })
+    }
+}
+
 /// What the lists say about one lower-cased word, so a token needs one lookup.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub(crate) struct Word {
@@ -36,9 +47,9 @@ pub(crate) struct Word {
     pub place: Option<PlaceTier>,
     /// The first word of a place name of several words.
     pub starts_longer_place: bool,
-    /// A title before a name (`dr`, `mrs`), marked by [`Gazetteer::mark`].
+    /// A title before a name (`dr`, `mrs`).
     pub title: bool,
-    /// A word that makes a capitalised sequence an organisation, marked by [`Gazetteer::mark`].
+    /// A word that makes a capitalised sequence an organisation.
     pub org: bool,
 }
 
@@ -47,134 +58,76 @@ impl Word {
     pub fn notable_place(&self) -> bool {
         self.place.is_some_and(|t| t < PlaceTier::Village)
     }
+
+    /// The word whose table value is `bits`.
+    fn from_bits(bits: u16) -> Self {
+        Word {
+            first: bits & flag::FIRST != 0,
+            last: bits & flag::LAST != 0,
+            common: bits & flag::COMMON != 0,
+            place: PlaceTier::stored(bits >> flag::PLACE_SHIFT & 0b111),
+            starts_longer_place: bits & flag::STARTS_LONGER_PLACE != 0,
+            title: bits & flag::TITLE != 0,
+            org: bits & flag::ORG != 0,
+        }
+    }
 }
 
 /// Lower-cased word lists for name and place recognition.
 pub(crate) struct Gazetteer {
-    places: HashMap<String, PlaceTier>,
-    /// The first words (one or more, fewer than all) of every place name of several words.
-    place_prefixes: HashSet<String>,
-    /// Lower-case words that occur inside place names (`de`, `upon`, `al`).
-    connectors: HashSet<String>,
     /// Every single word the lists know, with what they say about it.
-    words: HashMap<String, Word>,
+    words: Table,
+    /// Every place name, of one word or several, with its tier.
+    places: Table,
+    /// The first words (one or more, fewer than all) of every place name of several words.
+    place_prefixes: Table,
+    /// Lower-case words that occur inside place names (`de`, `upon`, `al`).
+    connectors: Table,
     /// The longest place name, in words.
     pub max_place_words: usize,
 }
 
-fn words(data: &str) -> impl Iterator<Item = String> + '_ {
-    data.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|w| {
-            let mut key = String::new();
-            push_key(w, &mut key);
-            key
-        })
-}
-
-/// Appends the form under which the lists know `word`: lower case, and in Latin letters without
-/// accents (`Michał` → `michal`, `Иван` → `ivan`), so a name is found however it is spelled.
-pub(crate) fn push_key(word: &str, out: &mut String) {
-    let from = out.len();
-    if word.is_ascii() {
-        out.push_str(word);
-        out[from..].make_ascii_lowercase();
-    } else {
-        out.push_str(&deunicode::deunicode(&word.to_lowercase()));
-        out[from..].make_ascii_lowercase();
-    }
+macro_rules! table {
+    ($file:literal) => {
+        Table::new(include_bytes!(concat!(env!("OUT_DIR"), "/", $file)))
+    };
 }
 
 impl Gazetteer {
-    /// Parses the compiled-in lists.
+    /// The lists compiled into the crate.
     pub(crate) fn load() -> Self {
-        let mut max_place_words = 1;
-        let mut connectors = HashSet::default();
-        let mut places = HashMap::<String, PlaceTier>::default();
-        for (name, tier) in PLACES.lines().filter_map(|l| l.split_once('\t')) {
-            let tier = match tier.trim() {
-                "0" => PlaceTier::Region,
-                "1" => PlaceTier::Metropolis,
-                "2" => PlaceTier::City,
-                "3" => PlaceTier::Town,
-                _ => PlaceTier::Village,
-            };
-            max_place_words = max_place_words.max(name.split(' ').count());
-            let mut key = String::with_capacity(name.len());
-            push_key(name, &mut key);
-            // NB: tokens hold no full stops (`St. Louis` is read as `st louis`).
-            key.retain(|c| c != '.');
-            connectors.extend(
-                name.split(' ')
-                    .zip(key.split(' '))
-                    .filter(|(w, _)| w.starts_with(char::is_lowercase))
-                    .map(|(_, k)| k.to_string()),
-            );
-            // NB: names that differ only in accents share a key; the larger place keeps it.
-            let known = places.entry(key).or_insert(tier);
-            *known = (*known).min(tier);
-        }
-        let place_prefixes: HashSet<String> = places
-            .keys()
-            .flat_map(|name| {
-                name.match_indices(' ')
-                    .map(|(at, _)| name[..at].to_string())
-            })
-            .collect();
-        let mut all = HashMap::<String, Word>::default();
-        for w in words(FIRST_NAMES) {
-            all.entry(w).or_default().first = true;
-        }
-        for w in words(LAST_NAMES) {
-            all.entry(w).or_default().last = true;
-        }
-        for w in words(COMMON_WORDS).chain(words(AMBIGUOUS_WORDS)) {
-            all.entry(w).or_default().common = true;
-        }
-        for (name, &tier) in places.iter().filter(|(n, _)| !n.contains(' ')) {
-            all.entry(name.clone()).or_default().place = Some(tier);
-        }
-        for prefix in place_prefixes.iter().filter(|p| !p.contains(' ')) {
-            all.entry(prefix.clone()).or_default().starts_longer_place = true;
-        }
         Gazetteer {
-            places,
-            place_prefixes,
-            connectors,
-            words: all,
-            max_place_words: max_place_words.min(6),
-        }
-    }
-
-    /// Sets a flag (with `set`) on each of `words` (lower case).
-    pub(crate) fn mark(&mut self, words: &[&str], set: impl Fn(&mut Word)) {
-        for w in words {
-            set(self.words.entry((*w).to_string()).or_default());
+            words: table!("words.table"),
+            places: table!("places.table"),
+            place_prefixes: table!("place_prefixes.table"),
+            connectors: table!("connectors.table"),
+            max_place_words: include!(concat!(env!("OUT_DIR"), "/max_place_words.rs")),
         }
     }
 
     /// What the lists say about the single word `lower`.
     pub(crate) fn word(&self, lower: &str) -> Word {
-        self.words.get(lower).copied().unwrap_or_default()
+        self.words
+            .get(lower)
+            .map(Word::from_bits)
+            .unwrap_or_default()
     }
 
     /// Whether `key` (see [`push_key`]) occurs in lower case inside some place name.
     pub(crate) fn is_connector(&self, key: &str) -> bool {
-        self.connectors.contains(key)
+        self.connectors.get(key).is_some()
     }
 
     /// Whether some place name starts with the words `key` and has more words after them.
     pub(crate) fn starts_longer_place(&self, key: &str) -> bool {
-        self.place_prefixes.contains(key)
+        self.place_prefixes.get(key).is_some()
     }
 
     /// The tier of the place called `lower`, if it is one.
     pub(crate) fn place(&self, lower: &str) -> Option<PlaceTier> {
-        self.places.get(lower).copied()
+        self.places.get(lower).and_then(PlaceTier::stored)
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,15 @@ mod credentials;
 mod dates;
 mod fields;
 mod financial;
+mod fold;
 mod gazetteer;
 mod government;
+mod lexicon;
 mod names;
 mod network;
 mod regions;
+mod table;
+mod word_flags;
 
 use crate::entity::EntityType;
 

@@ -4,25 +4,10 @@ use super::Candidate;
 use super::chat;
 use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
+use super::lexicon::TITLES;
 use crate::context::before;
 use crate::entity::EntityType;
 
-const TITLES: &[&str] = &[
-    "dr",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "mx",
-    "prof",
-    "professor",
-    "doctor",
-    "nurse",
-    "sir",
-    "dame",
-    "rev",
-    "capt",
-];
 /// Phrases right before a capitalised word that introduce a person.
 const PERSON_CUES: &[&str] = &[
     "name is ",
@@ -231,86 +216,6 @@ const PLACE_CUES: &[&str] = &[
     "location: ",
     "address: ",
 ];
-/// Words that make a capitalised sequence an organisation or a facility, not a person.
-const ORG_WORDS: &[&str] = &[
-    "hospital",
-    "clinic",
-    "center",
-    "centre",
-    "street",
-    "avenue",
-    "road",
-    "lane",
-    "drive",
-    "university",
-    "college",
-    "school",
-    "inc",
-    "ltd",
-    "corp",
-    "company",
-    "group",
-    "bank",
-    "park",
-    "square",
-    "court",
-    "boulevard",
-    "medical",
-    "health",
-    "insurance",
-    "services",
-    "service",
-    "team",
-    "support",
-    "department",
-    "office",
-    "airport",
-    "station",
-    "hotel",
-    "inn",
-    "resort",
-    "airlines",
-    "airways",
-    "motors",
-    "pharmacy",
-    "labs",
-    "holdings",
-    "partners",
-    "foundation",
-    "institute",
-    "associates",
-    "solutions",
-    "technologies",
-    "systems",
-    "store",
-    "shop",
-    "market",
-    "restaurant",
-    "cafe",
-    // The first word of a street in other languages (`Calle Mayor`, `Rua Otto da Cruz`).
-    "calle",
-    "avenida",
-    "alameda",
-    "rua",
-    "rodovia",
-    "travessa",
-    "praça",
-    "praca",
-    "largo",
-    "via",
-    "viale",
-    "piazza",
-    "corso",
-    "strada",
-    "rue",
-    "ulica",
-    "aleja",
-    "plac",
-    "utca",
-    "sokak",
-    "cadde",
-    "caddesi",
-];
 
 /// The lower-cased tokens (spans of one buffer, empty for tokens that are not capitalised)
 /// and what the gazetteer says about each.
@@ -345,7 +250,7 @@ impl<'a> Lowered<'a> {
 
 /// Finds PERSON and LOCATION.
 pub(crate) struct Names {
-    gazetteer: &'static Gazetteer,
+    gazetteer: Gazetteer,
     fields: Fields,
 }
 
@@ -362,16 +267,10 @@ struct Token {
 }
 
 impl Names {
-    /// Loads the gazetteers (once per process: they are read-only and large).
+    /// The gazetteers, read in place.
     pub(crate) fn new() -> Self {
-        static GAZETTEER: std::sync::LazyLock<Gazetteer> = std::sync::LazyLock::new(|| {
-            let mut gazetteer = Gazetteer::load();
-            gazetteer.mark(TITLES, |w| w.title = true);
-            gazetteer.mark(ORG_WORDS, |w| w.org = true);
-            gazetteer
-        });
         Names {
-            gazetteer: &GAZETTEER,
+            gazetteer: Gazetteer::load(),
             fields: Fields::new(),
         }
     }
@@ -398,7 +297,7 @@ impl Names {
             spans: &spans,
             info: &[],
         };
-        let g = self.gazetteer;
+        let g = &self.gazetteer;
         // NB: one lookup per capitalised token answers every one-word question below.
         let info: Vec<Word> = tokens
             .iter()
@@ -569,7 +468,7 @@ impl Names {
         key: &mut String,
         out: &mut Vec<Candidate>,
     ) -> Option<usize> {
-        let g = self.gazetteer;
+        let g = &self.gazetteer;
         let mut found = lower.info(i).place.map(|tier| (i, tier));
         // NB: words are added only while some longer place name starts with the words so far.
         if lower.info(i).starts_longer_place {
@@ -648,8 +547,17 @@ fn before_house_number(rest: &str) -> bool {
 /// Whether `rest` (the text after a capitalised run) names a company, directly or after more
 /// names (`Martinez-Rivas LLC`, `Payne, Roberts and Walsh Ltd`).
 fn before_company(rest: &str) -> bool {
-    let line = rest.split('\n').next().unwrap_or_default();
-    let line = crate::context::after(line, 0, 64);
+    // NB: most names are followed by neither a space and a capital nor a comma: decided here.
+    let b = rest.as_bytes();
+    let next = b.get(1).copied().unwrap_or_default();
+    if !(b.first() == Some(&b',')
+        || b.first() == Some(&b' ')
+            && (next >= 0x80 || next.is_ascii_uppercase() || next == b'&' || next == b'a'))
+    {
+        return false;
+    }
+    let near = crate::context::after(rest, 0, 64);
+    let line = near.split('\n').next().unwrap_or_default();
     // NB: more capitalised names, `,` and `and` may come before the suffix.
     for word in line.split([' ', ',']).filter(|w| !w.is_empty()).take(6) {
         let word = word.trim_end_matches('.');
