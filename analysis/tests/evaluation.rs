@@ -84,7 +84,7 @@ fn the_development_set_keeps_its_accuracy() {
 
 /// Floors of the independent set (overlap F1): the measured value rounded down to a hundredth.
 const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
-    ("ALL", 0.93),
+    ("ALL", 0.97),
     ("API_KEY", 1.00),
     ("AWS_ACCESS_KEY", 1.00),
     ("CREDIT_CARD", 0.99),
@@ -94,9 +94,9 @@ const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
     ("IBAN_CODE", 1.00),
     ("IP_ADDRESS", 0.81),
     ("JWT", 1.00),
-    ("LOCATION", 0.74),
+    ("LOCATION", 0.75),
     ("MEDICAL_LICENSE", 1.00),
-    ("PERSON", 0.89),
+    ("PERSON", 0.98),
     ("PHONE_NUMBER", 0.91),
     ("PRIVATE_KEY", 1.00),
     ("UK_NHS", 1.00),
@@ -107,19 +107,29 @@ const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
     ("US_SSN", 1.00),
 ];
 
-/// Floors of the blind set (overlap F1), measured once when it was committed and rounded down
-/// to a hundredth. Its documents and errors are never read: see eval/gen_blind.py.
+/// Floors of the blind set (overlap F1): the measured value rounded down to a hundredth. Its
+/// documents and errors are never read: see eval/gen_blind.py.
 const BLIND_FLOORS: &[(&str, f64)] = &[
-    ("ALL", 0.89),
+    ("ALL", 0.95),
     ("CREDIT_CARD", 1.00),
     ("DATE_TIME", 1.00),
     ("EMAIL_ADDRESS", 1.00),
     ("IBAN_CODE", 1.00),
     ("IP_ADDRESS", 1.00),
-    ("LOCATION", 0.66),
-    ("PERSON", 0.78),
+    ("LOCATION", 0.92),
+    ("PERSON", 0.88),
     ("PHONE_NUMBER", 0.96),
     ("US_SSN", 1.00),
+];
+
+/// Floors of the development set of business documents (overlap F1), tuned on: a regression
+/// guard, not a measure of generality.
+const FORMS_FLOORS: &[(&str, f64)] = &[
+    ("ALL", 0.95),
+    ("DATE_TIME", 1.00),
+    ("EMAIL_ADDRESS", 1.00),
+    ("LOCATION", 0.87),
+    ("PERSON", 0.97),
 ];
 
 /// The types of `file` whose overlap F1 (or the micro F1, `ALL`) is below its floor.
@@ -143,6 +153,12 @@ fn below_floors(file: &str, floors: &[(&str, f64)]) -> Vec<String> {
 fn the_independent_set_keeps_its_accuracy_overall_and_by_type() {
     let below = below_floors("independent.jsonl", INDEPENDENT_FLOORS);
     assert!(below.is_empty(), "independent set: {}", below.join(", "));
+}
+
+#[test]
+fn the_forms_set_keeps_its_accuracy_overall_and_by_type() {
+    let below = below_floors("forms.jsonl", FORMS_FLOORS);
+    assert!(below.is_empty(), "forms set: {}", below.join(", "));
 }
 
 #[test]
@@ -182,6 +198,11 @@ fn check_generated(generator: &str, set: &str) {
 #[test]
 fn the_independent_set_is_what_its_generator_writes() {
     check_generated("gen_independent.py", "independent.jsonl");
+}
+
+#[test]
+fn the_forms_set_is_what_its_generator_writes() {
+    check_generated("gen_forms.py", "forms.jsonl");
 }
 
 #[test]
