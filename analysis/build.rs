@@ -15,7 +15,7 @@ mod table;
 #[path = "src/recognizers/word_flags.rs"]
 mod word_flags;
 
-use table::{SLOT, hash};
+use table::{SLOT, home};
 use word_flags as flag;
 
 const DATA: &[&str] = &[
@@ -122,15 +122,15 @@ fn lines(data: &str) -> impl Iterator<Item = String> + '_ {
         .map(key)
 }
 
-/// The bytes of a table holding `entries` (distinct keys), at most half full.
+/// The bytes of a table holding `entries` (distinct keys), about 80 % full.
 fn write_table(entries: &[(String, u16)]) -> Vec<u8> {
-    let slots = (entries.len() * 2).next_power_of_two().max(2);
+    let slots = entries.len() * 5 / 4 + 1;
     let mut index = vec![0u8; slots * SLOT];
     let mut keys = Vec::new();
     for (key, value) in entries {
-        let mut i = hash(key.as_bytes()) as usize & (slots - 1);
+        let mut i = home(key.as_bytes(), slots);
         while index[i * SLOT..i * SLOT + 4] != [0; 4] {
-            i = (i + 1) & (slots - 1);
+            i = (i + 1) % slots;
         }
         let offset = u32::try_from(keys.len() + 1).expect("keys fit in 4 GiB");
         let len = u16::try_from(key.len()).expect("a key is shorter than 64 KiB");

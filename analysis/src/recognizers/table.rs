@@ -1,9 +1,9 @@
 //! A read-only hash table of string keys to `u16` values, written at build time (`build.rs`)
 //! and read in place from the bytes compiled into the crate: no start-up cost, no heap.
 //!
-//! Layout, little-endian: `u32` slot count (a power of two), then the slots (`u32` key offset
-//! plus one, 0 for an empty slot; `u16` key length; `u16` value), then the keys' bytes. A key
-//! lives in the first free slot from its [`hash`] on (linear probing).
+//! Layout, little-endian: `u32` slot count, then the slots (`u32` key offset plus one, 0 for an
+//! empty slot; `u16` key length; `u16` value), then the keys' bytes. A key lives in the first
+//! free slot from [`home`] on (linear probing); the tables are about 80 % full.
 
 /// Bytes of one slot.
 pub const SLOT: usize = 8;
@@ -29,29 +29,32 @@ pub fn hash(key: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
+/// The slot where the search for `key` starts, in a table of `slots` slots.
+pub fn home(key: &[u8], slots: usize) -> usize {
+    // NB: the high bits of hash × slots, an even spread without a division.
+    ((u128::from(hash(key)) * slots as u128) >> 64) as usize
+}
+
 /// A table read from its bytes.
 #[derive(Clone, Copy)]
 pub struct Table {
     bytes: &'static [u8],
-    mask: usize,
+    slots: usize,
 }
 
 impl Table {
     /// The table laid out in `bytes`.
     pub fn new(bytes: &'static [u8]) -> Self {
         let slots = u32::from_le_bytes(bytes[..4].try_into().expect("a slot count")) as usize;
-        assert!(slots.is_power_of_two() && bytes.len() >= 4 + slots * SLOT);
-        Table {
-            bytes,
-            mask: slots - 1,
-        }
+        assert!(slots > 0 && bytes.len() >= 4 + slots * SLOT);
+        Table { bytes, slots }
     }
 
     /// The value of `key`, if the table holds it.
     pub fn get(&self, key: &str) -> Option<u16> {
         let key = key.as_bytes();
-        let keys = &self.bytes[4 + (self.mask + 1) * SLOT..];
-        let mut i = hash(key) as usize & self.mask;
+        let keys = &self.bytes[4 + self.slots * SLOT..];
+        let mut i = home(key, self.slots);
         loop {
             let slot = &self.bytes[4 + i * SLOT..4 + (i + 1) * SLOT];
             let offset = u32::from_le_bytes(slot[..4].try_into().expect("an offset")) as usize;
@@ -62,7 +65,10 @@ impl Table {
             if len == key.len() && &keys[offset - 1..offset - 1 + len] == key {
                 return Some(u16::from_le_bytes([slot[6], slot[7]]));
             }
-            i = (i + 1) & self.mask;
+            i += 1;
+            if i == self.slots {
+                i = 0;
+            }
         }
     }
 }
