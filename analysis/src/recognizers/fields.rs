@@ -104,25 +104,14 @@ enum Kind {
 
 /// Finds labelled fields.
 pub(crate) struct Fields {
-    /// The end of a key (in lower case) and its delimiter: `city": `, `_name=`.
-    keyed: Regex,
     /// A line of a postal code and a town (`37148 Kökar`, `81-264 Gorlice`, `H-1372 Ócsa`).
     postal: Regex,
 }
 
 impl Fields {
-    /// Compiles the key pattern.
+    /// Compiles the postal-line pattern.
     pub(crate) fn new() -> Self {
-        let endings: Vec<&str> = PLACE_KEYS
-            .iter()
-            .chain(KNOWN_PLACE_KEYS)
-            .chain(PERSON_KEYS.iter().filter(|k| !k.contains('_')))
-            .chain(&["name"])
-            .copied()
-            .collect();
-        let pattern = format!(r#"(?:{})["']? *[:=]"#, endings.join("|"));
         Fields {
-            keyed: Regex::new(&pattern).expect("the key pattern compiles"),
             postal: Regex::new(
                 r"^(?:[A-Z]{1,2}-)?(?:[0-9]{4,8}|[0-9]{2,5}[- ][0-9]{2,4}) +(\p{Lu}[^\n\r,;:0-9]{1,48}?) *\r?$",
             )
@@ -130,10 +119,9 @@ impl Fields {
         }
     }
 
-    /// Appends the people and places that labelled fields name in `text` (`lower`: the same
-    /// text with ASCII letters lower-cased).
-    pub(crate) fn find(&self, text: &str, lower: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-        self.keyed(text, lower, g, out);
+    /// Appends the people and places that labelled fields name in `text`.
+    pub(crate) fn find(&self, text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+        keyed(text, g, out);
         columns(text, g, out);
         self.postal(text, g, out);
     }
@@ -169,11 +157,23 @@ impl Fields {
             }
         }
     }
+}
 
-    /// `key=value`, `"key": "value"`, `key: Value`.
-    fn keyed(&self, text: &str, lower: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-        for m in self.keyed.find_iter(lower) {
-            keyed_value(text, m.end() - 1, g, out);
+/// `key=value`, `"key": "value"`, `key: Value`.
+fn keyed(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
+    let bytes = text.as_bytes();
+    for at in memchr::memchr2_iter(b':', b'=', bytes) {
+        // NB: a key ends with a letter, maybe inside quotes (`"city": `); most colons (times,
+        // URLs) are passed over here.
+        let before = text[..at]
+            .trim_end_matches(' ')
+            .trim_end_matches(['"', '\'']);
+        if before
+            .as_bytes()
+            .last()
+            .is_some_and(u8::is_ascii_alphabetic)
+        {
+            keyed_value(text, at, g, out);
         }
     }
 }
@@ -422,7 +422,7 @@ mod tests {
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let g = Gazetteer::load();
         let mut out = Vec::new();
-        Fields::new().find(text, &text.to_ascii_lowercase(), &g, &mut out);
+        Fields::new().find(text, &g, &mut out);
         out.iter()
             .map(|c| (c.entity_type, &text[c.start..c.end]))
             .collect()

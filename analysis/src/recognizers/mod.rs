@@ -102,7 +102,7 @@ impl Recognizers {
         self.network.find(text, &regions, &mut found);
         self.contact.find(text, &regions, &mut found);
         self.dates.find(text, &regions, &mut found);
-        self.names.find(text, regions.lower(), &mut found);
+        self.names.find(text, &mut found);
         resolve(found)
     }
 }

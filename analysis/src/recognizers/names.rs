@@ -80,9 +80,8 @@ impl Names {
         }
     }
 
-    /// Appends candidates found in `text` (`lower_text`: the same text with ASCII letters
-    /// lower-cased).
-    pub(crate) fn find(&self, text: &str, lower_text: &str, out: &mut Vec<Candidate>) {
+    /// Appends candidates found in `text`.
+    pub(crate) fn find(&self, text: &str, out: &mut Vec<Candidate>) {
         let tokens = tokenize(text);
         // NB: only capitalised tokens are looked up, so only they are lower-cased, all into
         // one buffer.
@@ -117,7 +116,7 @@ impl Names {
             .collect();
         lower.info = &info;
         self.speakers(text, out);
-        self.fields.find(text, lower_text, g, out);
+        self.fields.find(text, g, out);
         let mut key = String::new();
         let mut last_person = None;
         let mut i = 0;
@@ -641,7 +640,7 @@ mod tests {
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
-        Names::new().find(text, &text.to_ascii_lowercase(), &mut out);
+        Names::new().find(text, &mut out);
         out.retain(|c| c.score >= MIN_SCORE);
         resolve(out)
             .iter()
