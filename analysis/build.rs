@@ -24,6 +24,7 @@ const DATA: &[&str] = &[
     "common_words.txt",
     "ambiguous_words.txt",
     "org_words.txt",
+    "place_first_words.txt",
     "places.tsv",
 ];
 
@@ -70,17 +71,22 @@ fn main() {
         .collect();
 
     let mut words = BTreeMap::<String, u16>::new();
-    let mut set = |list: &mut dyn Iterator<Item = String>, bits: u16| {
-        for w in list {
+    let listed = [
+        ("first_names.txt", flag::FIRST),
+        ("last_names.txt", flag::LAST),
+        ("common_words.txt", flag::COMMON),
+        ("ambiguous_words.txt", flag::COMMON),
+        ("org_words.txt", flag::ORG),
+        ("place_first_words.txt", flag::PLACE_FIRST_WORD),
+    ];
+    for (file, bits) in listed {
+        for w in lines(&read(file)) {
             *words.entry(w).or_default() |= bits;
         }
-    };
-    set(&mut lines(&read("first_names.txt")), flag::FIRST);
-    set(&mut lines(&read("last_names.txt")), flag::LAST);
-    set(&mut lines(&read("common_words.txt")), flag::COMMON);
-    set(&mut lines(&read("ambiguous_words.txt")), flag::COMMON);
-    set(&mut lexicon::TITLES.iter().map(|w| key(w)), flag::TITLE);
-    set(&mut lines(&read("org_words.txt")), flag::ORG);
+    }
+    for title in lexicon::TITLES {
+        *words.entry(key(title)).or_default() |= flag::TITLE;
+    }
     let single = places.iter().filter(|(n, _)| !n.contains(' '));
     for (name, tier) in single {
         *words.entry(name.clone()).or_default() |= tier << flag::PLACE_SHIFT;

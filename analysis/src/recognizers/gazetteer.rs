@@ -51,6 +51,8 @@ pub(crate) struct Word {
     pub title: bool,
     /// A word that makes a capitalised sequence an organisation.
     pub org: bool,
+    /// A word that starts place names rather than people's (`Port`, `Saint`, `Lake`).
+    pub place_first_word: bool,
 }
 
 impl Word {
@@ -69,6 +71,7 @@ impl Word {
             starts_longer_place: bits & flag::STARTS_LONGER_PLACE != 0,
             title: bits & flag::TITLE != 0,
             org: bits & flag::ORG != 0,
+            place_first_word: bits & flag::PLACE_FIRST_WORD != 0,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The words that name rules look for: titles (shared with `build.rs`, which marks them in the
-//! gazetteer), cue phrases, particles, company suffixes and the first words of places.
+//! gazetteer), cue phrases, particles and company suffixes.
 
 /// Titles before a name (`Dr. Okonkwo`, `nurse Blümel`).
 pub const TITLES: &[&str] = &[
@@ -130,48 +130,6 @@ pub const PERSON_CUES: &[&str] = &[
 pub const COMPANY_SUFFIXES: &[&str] = &[
     "inc", "llc", "ltd", "plc", "llp", "corp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl",
     "spa", "bv", "nv", "oy", "ab", "as", "aps", "group", "sons", "co",
-];
-/// Capitalised words that start place names rather than people's (`Port Lauren`, `San José`).
-pub const PLACE_PREFIXES: &[&str] = &[
-    "port",
-    "saint",
-    "sainte",
-    "st",
-    "san",
-    "santa",
-    "sao",
-    "lake",
-    "mount",
-    "fort",
-    "new",
-    "north",
-    "south",
-    "east",
-    "west",
-    "bad",
-    "sankt",
-    "villa",
-    "vila",
-    "puerto",
-    "porto",
-    "ciudad",
-    "cape",
-    "isla",
-    "monte",
-    "villanueva",
-    "novo",
-    "nova",
-    "nowy",
-    "nowa",
-    "lower",
-    "upper",
-    "great",
-    "little",
-    "east",
-    "el",
-    "los",
-    "las",
-    "la",
 ];
 /// Phrases ending in `by ` after which a name is a company's (`Sold by Rodriguez-Hess`).
 pub const COMPANY_CUES: &[&str] = &[

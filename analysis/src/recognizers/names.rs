@@ -4,9 +4,7 @@ use super::Candidate;
 use super::chat;
 use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
-use super::lexicon::{
-    COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_CUES, PLACE_CUES, PLACE_PREFIXES, TITLES,
-};
+use super::lexicon::{COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_CUES, PLACE_CUES, TITLES};
 use crate::context::before;
 use crate::entity::EntityType;
 
@@ -191,7 +189,7 @@ impl Names {
         let cue = || *cue.get_or_init(|| coordinated || cued(text, run[0].start, run[0].end));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
-        if lower.info(0).title || starts_place(lower.word(0)) {
+        if lower.info(0).title || lower.info(0).place_first_word {
             return None;
         }
         // Longest plausible name: up to three capitalised words (particles between them), ending
@@ -378,11 +376,6 @@ fn before_company(rest: &str) -> bool {
         }
     }
     false
-}
-
-/// Whether a capitalised word usually starts a place name (`Port Lauren`, `Sainte André`).
-fn starts_place(lower: &str) -> bool {
-    PLACE_PREFIXES.contains(&lower)
 }
 
 /// Whether a house number comes right before byte `start` (`418 Nicole Plains`): a street, not

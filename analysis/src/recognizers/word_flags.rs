@@ -12,5 +12,7 @@ pub const STARTS_LONGER_PLACE: u16 = 1 << 3;
 pub const TITLE: u16 = 1 << 4;
 /// A word that makes a capitalised sequence an organisation.
 pub const ORG: u16 = 1 << 5;
+/// A word that starts place names rather than people's (`Port`, `Saint`, `Lake`).
+pub const PLACE_FIRST_WORD: u16 = 1 << 9;
 /// Where the place tier plus one (0: not a place) starts; three bits.
 pub const PLACE_SHIFT: u16 = 6;
