@@ -137,10 +137,8 @@ impl Fields {
             let b = line.as_bytes();
             let candidate = b.first().is_some_and(u8::is_ascii_digit)
                 || b.len() > 2 && b[0].is_ascii_uppercase() && (b[1] == b'-' || b[2] == b'-');
-            let street = std::mem::replace(&mut previous, line)
-                .bytes()
-                .any(|b| b.is_ascii_digit());
-            if !candidate || !street {
+            let above = std::mem::replace(&mut previous, line);
+            if !candidate || !above.bytes().any(|b| b.is_ascii_digit()) {
                 continue;
             }
             let Some(town) = self.postal.captures(line).and_then(|c| c.get(1)) else {
@@ -161,20 +159,8 @@ impl Fields {
 
 /// `key=value`, `"key": "value"`, `key: Value`.
 fn keyed(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-    let bytes = text.as_bytes();
-    for at in memchr::memchr2_iter(b':', b'=', bytes) {
-        // NB: a key ends with a letter, maybe inside quotes (`"city": `); most colons (times,
-        // URLs) are passed over here.
-        let before = text[..at]
-            .trim_end_matches(' ')
-            .trim_end_matches(['"', '\'']);
-        if before
-            .as_bytes()
-            .last()
-            .is_some_and(u8::is_ascii_alphabetic)
-        {
-            keyed_value(text, at, g, out);
-        }
+    for at in memchr::memchr2_iter(b':', b'=', text.as_bytes()) {
+        keyed_value(text, at, g, out);
     }
 }
 
@@ -183,6 +169,10 @@ fn keyed_value(text: &str, at: usize, g: &Gazetteer, out: &mut Vec<Candidate>) {
     let head = text[..at]
         .trim_end_matches([' '])
         .trim_end_matches(['"', '\'']);
+    // NB: a key ends with a letter; most colons (times, URLs) are passed over here.
+    if !head.as_bytes().last().is_some_and(u8::is_ascii_alphabetic) {
+        return;
+    }
     let key_start = head
         .bytes()
         .rev()
