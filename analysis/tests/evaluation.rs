@@ -96,7 +96,7 @@ const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
     ("JWT", 1.00),
     ("LOCATION", 0.75),
     ("MEDICAL_LICENSE", 1.00),
-    ("PERSON", 0.98),
+    ("PERSON", 0.99),
     ("PHONE_NUMBER", 0.91),
     ("PRIVATE_KEY", 1.00),
     ("UK_NHS", 1.00),
@@ -110,14 +110,14 @@ const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
 /// Floors of the blind set (overlap F1): the measured value rounded down to a hundredth. Its
 /// documents and errors are never read: see eval/gen_blind.py.
 const BLIND_FLOORS: &[(&str, f64)] = &[
-    ("ALL", 0.95),
+    ("ALL", 0.96),
     ("CREDIT_CARD", 1.00),
     ("DATE_TIME", 1.00),
     ("EMAIL_ADDRESS", 1.00),
     ("IBAN_CODE", 1.00),
     ("IP_ADDRESS", 1.00),
     ("LOCATION", 0.92),
-    ("PERSON", 0.88),
+    ("PERSON", 0.93),
     ("PHONE_NUMBER", 0.96),
     ("US_SSN", 1.00),
 ];
@@ -130,6 +130,15 @@ const FORMS_FLOORS: &[(&str, f64)] = &[
     ("EMAIL_ADDRESS", 1.00),
     ("LOCATION", 0.87),
     ("PERSON", 0.97),
+];
+
+/// Floors of the development set of notices, letters and lists with Mimesis names (overlap F1),
+/// tuned on: a regression guard, not a measure of generality.
+const NOTICES_FLOORS: &[(&str, f64)] = &[
+    ("ALL", 0.90),
+    ("EMAIL_ADDRESS", 1.00),
+    ("LOCATION", 0.69),
+    ("PERSON", 0.94),
 ];
 
 /// The types of `file` whose overlap F1 (or the micro F1, `ALL`) is below its floor.
@@ -159,6 +168,12 @@ fn the_independent_set_keeps_its_accuracy_overall_and_by_type() {
 fn the_forms_set_keeps_its_accuracy_overall_and_by_type() {
     let below = below_floors("forms.jsonl", FORMS_FLOORS);
     assert!(below.is_empty(), "forms set: {}", below.join(", "));
+}
+
+#[test]
+fn the_notices_set_keeps_its_accuracy_overall_and_by_type() {
+    let below = below_floors("notices.jsonl", NOTICES_FLOORS);
+    assert!(below.is_empty(), "notices set: {}", below.join(", "));
 }
 
 #[test]
@@ -203,6 +218,11 @@ fn the_independent_set_is_what_its_generator_writes() {
 #[test]
 fn the_forms_set_is_what_its_generator_writes() {
     check_generated("gen_forms.py", "forms.jsonl");
+}
+
+#[test]
+fn the_notices_set_is_what_its_generator_writes() {
+    check_generated("gen_notices.py", "notices.jsonl");
 }
 
 #[test]

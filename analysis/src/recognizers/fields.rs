@@ -311,7 +311,7 @@ fn kind(key: &str) -> Option<Kind> {
         return Some(Kind::KnownPlace);
     }
     // NB: a bare `name` may name anything (a product, a language), so it is not a person's.
-    let owner = ending("name").unwrap_or(key);
+    let owner = ending("names").or_else(|| ending("name")).unwrap_or(key);
     let owner = owner.rsplit(['.', ' ']).next().unwrap_or(owner);
     // NB: `account-holder` and `account_holder` are the same key.
     let same = |k: &str| {
@@ -434,6 +434,13 @@ mod tests {
         assert_eq!(
             found("City: Bad Kötzting Phone: 0123"),
             vec![(EntityType::Location, "Bad Kötzting")]
+        );
+        assert_eq!(
+            found(r#"{"given_names": "Aatu Olavi", "family_name": "Virtanen"}"#),
+            vec![
+                (EntityType::Person, "Aatu Olavi"),
+                (EntityType::Person, "Virtanen")
+            ]
         );
         assert!(found(r#"{"name": "Lower Southern Aranda", "velocity": "High"}"#).is_empty());
     }

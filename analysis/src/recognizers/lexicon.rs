@@ -17,12 +17,14 @@ pub const TITLES: &[&str] = &[
     "dame",
     "rev",
     "capt",
+    "judge",
 ];
 
 /// Phrases right before a capitalised word that introduce a person.
 pub const PERSON_CUES: &[&str] = &[
     "name is ",
     "name: ",
+    "names: ",
     "i'm ",
     "i am ",
     "this is ",
@@ -43,6 +45,9 @@ pub const PERSON_CUES: &[&str] = &[
     "regards,\n",
     "sincerely, ",
     "sincerely,\n",
+    "faithfully,\n",
+    "truly,\n",
+    "wishes,\n",
     "cc ",
     "attn ",
     "signed ",
@@ -82,6 +87,14 @@ pub const PERSON_CUES: &[&str] = &[
     "policyholder: ",
     "tenant: ",
     "student: ",
+    "pupil: ",
+    "captain: ",
+    "coach: ",
+    "chair: ",
+    "host: ",
+    "witness: ",
+    "landlord: ",
+    "driver: ",
     "candidate: ",
     "attendee: ",
     "attending: ",
@@ -125,7 +138,25 @@ pub const PERSON_CUES: &[&str] = &[
     // A family name at birth.
     "née ",
     "nee ",
+    "said ",
+    "says ",
+    "asked ",
 ];
+/// Phrases right after a name that make it a person's (`Anna wrote:` above a quoted reply).
+pub const PERSON_AFTER_CUES: &[&str] = &[" wrote:", " writes:", " wrote on "];
+
+/// Endings of family names in many languages, in the form the gazetteers compare
+/// (`Baimuratova`, `Kuvaev`, `Andrushchenko`, `Duchnowska`, `Starradottir`, `Eksioglu`,
+/// `Papadopoulos`): a capitalised word with one, after a capitalised word, ends a name.
+pub const SURNAME_ENDINGS: &[&str] = &[
+    "ova", "ov", "eva", "ev", "enko", "chuk", "czuk", "ski", "ska", "sky", "cki", "cka", "wicz",
+    "vich", "dottir", "sson", "oglu", "opoulos", "idis", "akis", "escu", "shvili", "dze",
+];
+
+/// Endings of family names that folding to Latin letters would blur, as written (`Barbarić`,
+/// `Aslanlı`).
+pub const SURNAME_ENDINGS_AS_WRITTEN: &[&str] = &["ić", "lı"];
+
 /// Words after a name that make it a company (`Garcia LLC`, `Payne, Roberts and Walsh Ltd`).
 pub const COMPANY_SUFFIXES: &[&str] = &[
     "inc", "llc", "ltd", "plc", "llp", "corp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl",
@@ -170,6 +201,8 @@ pub const PLACE_CUES: &[&str] = &[
     " born in ",
     " located in ",
     "city: ",
+    "place of birth: ",
+    "residence: ",
     "location: ",
     "address: ",
 ];

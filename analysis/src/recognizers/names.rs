@@ -4,7 +4,10 @@ use super::Candidate;
 use super::chat;
 use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
-use super::lexicon::{COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_CUES, PLACE_CUES, TITLES};
+use super::lexicon::{
+    COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_AFTER_CUES, PERSON_CUES, PLACE_CUES,
+    SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN, TITLES,
+};
 use crate::context::before;
 use crate::entity::EntityType;
 
@@ -157,12 +160,8 @@ impl Names {
                 continue;
             }
             // NB: `Tina Brown and Erkki Häkkinen`: a name joined to a person is one too.
-            let coordinated = last_person.is_some_and(|end| {
-                matches!(
-                    &text[end..tokens[i].start],
-                    " and " | " & " | " und " | " et " | " y "
-                )
-            });
+            let coordinated =
+                last_person.is_some_and(|end| coordination(&text[end..tokens[i].start]));
             if let Some(c) = self.person(text, &tokens[i..run], lower.from(i), coordinated) {
                 last_person = Some(c.end);
                 let next = i + tokens[i..run]
@@ -175,6 +174,8 @@ impl Names {
             }
             i += 1;
         }
+        let again = mentions(&tokens, lower, out);
+        out.extend(again);
     }
 
     /// A person starting at the first token of `run`, if the names and cues support one.
@@ -187,6 +188,7 @@ impl Names {
     ) -> Option<Candidate> {
         let cue = std::cell::OnceCell::new();
         let cue = || *cue.get_or_init(|| coordinated || cued(text, run[0].start, run[0].end));
+        let cue_after = |end: usize| PERSON_AFTER_CUES.iter().any(|c| text[end..].starts_with(c));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
         if lower.info(0).title || lower.info(0).place_first_word {
@@ -222,7 +224,13 @@ impl Names {
                 (true, true, true) => 0.6,
                 (true, false, false) => 0.7,
                 (false, true, false) if !lower.info(0).notable_place() => 0.6,
-                _ if !first_common && cue() => 0.7,
+                _ if !first_common
+                    && (cue()
+                        || cue_after(run[len - 1].end)
+                        || name_shaped(text, &run[..len], lower)) =>
+                {
+                    0.7
+                }
                 _ => continue,
             };
             return Some(Candidate::new(
@@ -232,7 +240,7 @@ impl Names {
                 score,
             ));
         }
-        if !first_common && cue() {
+        if !first_common && (cue() || cue_after(run[0].end)) {
             let score = if first_known { 0.75 } else { 0.55 };
             return Some(Candidate::new(
                 EntityType::Person,
@@ -415,6 +423,91 @@ fn name_run(text: &str, tokens: &[Token], i: usize) -> usize {
         run = k + 1;
     }
     run
+}
+
+/// Whether `gap` joins two names as a list (` and `, ` & `, or ` (the Seller) and `).
+fn coordination(gap: &str) -> bool {
+    // NB: a role in parentheses after the first name does not break the list.
+    let gap = match gap.strip_prefix(" (").and_then(|g| g.split_once(')')) {
+        Some((role, rest)) if role.len() <= 24 && !role.contains('\n') => rest,
+        _ => gap,
+    };
+    matches!(gap, " and " | " & " | " und " | " et " | " y ")
+}
+
+/// Later mentions of people already found, by one of their words alone (`Софрон` after
+/// `Софрон Куваев`, `said Szabó` after `Ádám Szabó`), where nothing else was found.
+fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candidate> {
+    let mut again = Vec::new();
+    let kept = |c: &&Candidate| c.score >= super::MIN_SCORE;
+    let mut people: Vec<(usize, usize)> = found
+        .iter()
+        .filter(kept)
+        .filter(|c| c.entity_type == EntityType::Person)
+        .map(|c| (c.start, c.end))
+        .collect();
+    if people.is_empty() {
+        return again;
+    }
+    let mut taken: Vec<(usize, usize)> = found
+        .iter()
+        .filter(kept)
+        .map(|c| (c.start, c.end))
+        .collect();
+    // NB: sorted by start, each end raised to the furthest end so far: the last span starting
+    // before a token's end then says whether any span reaches into the token.
+    for spans in [&mut people, &mut taken] {
+        spans.sort_unstable();
+        let mut furthest = 0;
+        for span in spans.iter_mut() {
+            furthest = furthest.max(span.1);
+            span.1 = furthest;
+        }
+    }
+    let inside = |spans: &[(usize, usize)], t: &Token| {
+        let at = spans.partition_point(|&(start, _)| start < t.end);
+        at > 0 && spans[at - 1].1 > t.start
+    };
+    let mut words: Vec<&str> = (0..tokens.len())
+        .filter(|&k| tokens[k].capitalised && inside(&people, &tokens[k]))
+        .map(|k| lower.word(k))
+        .collect();
+    words.sort_unstable();
+    for (k, t) in tokens.iter().enumerate() {
+        let info = lower.info(k);
+        if t.capitalised
+            && !info.common
+            && !info.title
+            && !inside(&taken, t)
+            && words.binary_search(&lower.word(k)).is_ok()
+        {
+            again.push(Candidate::new(EntityType::Person, t.start, t.end, 0.7));
+        }
+    }
+    again
+}
+
+/// Whether `run` (two words or more) has the shape of a name without the lists' say: its last
+/// word ends like a family name (`Baimuratova`, `Barbarić`), or its words are in a script whose
+/// capitals mark only names (`Софрон Куваев`, `Τάκης Δραγούμη`).
+fn name_shaped(text: &str, run: &[Token], lower: Lowered) -> bool {
+    let last = run.len() - 1;
+    let (key, written) = (lower.word(last), &text[run[last].start..run[last].end]);
+    let ending = |endings: &[&str], word: &str| {
+        endings
+            .iter()
+            .any(|e| word.len() >= e.len() + 3 && word.ends_with(e))
+    };
+    let proper_script = run.iter().all(|t| {
+        text[t.start..t.end]
+            .chars()
+            .next()
+            .is_some_and(|c| matches!(c, '\u{0370}'..='\u{03FF}' | '\u{0400}'..='\u{04FF}'))
+    });
+    run.len() >= 2
+        && (proper_script
+            || ending(SURNAME_ENDINGS, key)
+            || ending(SURNAME_ENDINGS_AS_WRITTEN, written))
 }
 
 /// Whether a cue phrase (`my name is `, `Dear `, `Thanks,\n`…) ends right before byte `start`,
@@ -722,6 +815,81 @@ mod tests {
     }
 
     #[test]
+    fn family_name_endings_and_proper_scripts_make_people() {
+        let none = Vec::<(EntityType, &str)>::new();
+        assert_eq!(
+            found("The report was signed off by Yalkın Ekşioğlu yesterday."),
+            vec![(EntityType::Person, "Yalkın Ekşioğlu")]
+        );
+        assert_eq!(
+            found("Attending today: Maksimilijan Barbarić and others"),
+            vec![(EntityType::Person, "Maksimilijan Barbarić")]
+        );
+        assert_eq!(
+            found("Yours faithfully,\nАқшора Идрисова\nHead of Operations"),
+            vec![(EntityType::Person, "Ақшора Идрисова")]
+        );
+        assert_eq!(
+            found("I have known Τάκης Δραγούμη for years."),
+            vec![(EntityType::Person, "Τάκης Δραγούμη")]
+        );
+        // Accents alone make no name: dishes and companies keep theirs.
+        assert_eq!(found("We ordered Crème Brûlée and Café Noir."), none);
+        assert_eq!(found("Société Générale reported higher profits."), none);
+    }
+
+    #[test]
+    fn later_mentions_of_a_person_are_people_too() {
+        assert_eq!(
+            found("I have known Софрон Куваев for years. Софрон is careful."),
+            vec![
+                (EntityType::Person, "Софрон Куваев"),
+                (EntityType::Person, "Софрон")
+            ]
+        );
+        assert_eq!(
+            found("Present: Ádám Szabó, Mia Ortiz.\nThe budget passed; Szabó asked for a recount."),
+            vec![
+                (EntityType::Person, "Ádám Szabó"),
+                (EntityType::Person, "Mia Ortiz"),
+                (EntityType::Person, "Szabó")
+            ]
+        );
+        // NB: a word of a name that is also a common word is not taken alone (`Will`).
+        assert_eq!(
+            found("Will Jones called. Will you call back?"),
+            vec![(EntityType::Person, "Will Jones")]
+        );
+    }
+
+    #[test]
+    fn quotes_speech_judges_and_parties_name_people() {
+        assert_eq!(
+            found("Mardan wrote:\n> Rolling back fixed it."),
+            vec![(EntityType::Person, "Mardan")]
+        );
+        assert_eq!(
+            found("\"I never expected it,\" said Ertepınar, smiling."),
+            vec![(EntityType::Person, "Ertepınar")]
+        );
+        assert_eq!(
+            found("Before Judge Vrdoljak at 10:00"),
+            vec![(EntityType::Person, "Vrdoljak")]
+        );
+        assert_eq!(
+            found("between Mary Smith (the Landlord) and Leivo Tammik (the Tenant)"),
+            vec![
+                (EntityType::Person, "Mary Smith"),
+                (EntityType::Person, "Leivo Tammik")
+            ]
+        );
+        assert_eq!(
+            found("Given names: Nordica\n"),
+            vec![(EntityType::Person, "Nordica")]
+        );
+    }
+
+    #[test]
     fn names_in_scripts_without_case_are_found_after_a_cue() {
         assert_eq!(
             found("Customer name: נועה כהן\n"),
@@ -829,6 +997,10 @@ mod tests {
             vec![(EntityType::Location, "Eibelstadt")]
         );
         assert!(found("Eibelstadt").is_empty());
+        assert_eq!(
+            found("Place of birth: Eibelstadt\n"),
+            vec![(EntityType::Location, "Eibelstadt")]
+        );
     }
 
     #[test]
