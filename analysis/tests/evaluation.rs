@@ -97,7 +97,7 @@ const INDEPENDENT_FLOORS: &[(&str, f64)] = &[
     ("LOCATION", 0.75),
     ("MEDICAL_LICENSE", 1.00),
     ("PERSON", 0.99),
-    ("PHONE_NUMBER", 0.91),
+    ("PHONE_NUMBER", 0.98),
     ("PRIVATE_KEY", 1.00),
     ("UK_NHS", 1.00),
     ("US_BANK_NUMBER", 1.00),

@@ -25,8 +25,9 @@ impl Contact {
         // trunk zero (Spain, Poland, Italian mobiles, Brazil), which [`shape_score`] narrows.
         let phone = [
             r"\+[0-9]{1,3}(?:[ .\-]?\(?[0-9]{1,5}\)?){1,6}",
-            r"(?:1[ .\-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}",
+            // NB: national numbers with a trunk 0 first, so their last digit is not left out.
             r"\(?0[0-9]{1,4}\)?(?:[ .\-]?[0-9]{2,4}){2,4}",
+            r"(?:001[ .\-]|1[ .\-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .\-]?[0-9]{3}[ .\-]?[0-9]{4}",
             r"\([1-9][0-9]\) ?[0-9]{4,5}[ .\-]?[0-9]{4}",
             r"[1-9][0-9]{2}(?:[ .\-][0-9]{3}[ .\-][0-9]{3,4}|(?:[ .\-][0-9]{2}){3})",
             r"[1-9][0-9][ .\-](?:[0-9]{3}(?:[ .\-][0-9]{2}){2}|[0-9]{4}[ .\-][0-9]{4})",
@@ -61,7 +62,10 @@ fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
             let (before, after) = around(text, start, end);
             let score = if labelled_not_pii(text, start) {
                 base * 0.3
-            } else if mentions(before, &PHONE_WORDS) || mentions(after, &PHONE_WORDS) {
+            } else if mentions(before, &PHONE_WORDS)
+                || mentions(after, &PHONE_WORDS)
+                || after_email(before)
+            {
                 base + 0.25
             } else {
                 base
@@ -72,6 +76,15 @@ fn phone(text: &str, start: usize, s: &str) -> Option<Candidate> {
     }
 }
 
+/// Whether `before` ends with an e-mail address and ` or ` (`mail a@b.org or 0142392409`): a
+/// second way to reach someone.
+fn after_email(before: &str) -> bool {
+    before
+        .strip_suffix(" or ")
+        .and_then(|b| b.rsplit([' ', '\n', '\t']).next())
+        .is_some_and(|word| word.contains('@') && word.contains('.'))
+}
+
 fn balanced(s: &str) -> bool {
     s.bytes().filter(|&b| b == b'(').count() == s.bytes().filter(|&b| b == b')').count()
 }
@@ -79,7 +92,7 @@ fn balanced(s: &str) -> bool {
 /// The base confidence of a number's shape, or None if it cannot be a phone number.
 fn shape_score(s: &str) -> Option<f64> {
     // NB: only the count and the first five digits matter; no allocation per candidate.
-    let mut first = [0u8; 5];
+    let mut first = [0u8; 7];
     let mut count = 0;
     for b in s.bytes().filter(u8::is_ascii_digit) {
         if let Some(d) = first.get_mut(count) {
@@ -93,20 +106,22 @@ fn shape_score(s: &str) -> Option<f64> {
         let ok = (8..=15).contains(&count) && (digits[0] != 1 || count == 11);
         return ok.then_some(0.75);
     }
+    // NB: `001` is how a North American number is dialled from many countries.
     let nanp = match count {
-        10 => Some(digits),
+        10 if digits[0] != 0 => Some(digits),
         11 if digits[0] == 1 => Some(&digits[1..]),
+        13 if separated && digits[..3] == [0, 0, 1] => Some(&digits[3..]),
         _ => None,
     };
     if let Some(d) = nanp
         && d[0] >= 2
         && d[3] >= 2
-        && s.as_bytes()[0] != b'0'
     {
         return Some(if separated { 0.7 } else { 0.4 });
     }
-    if digits.first() == Some(&0) && (10..=11).contains(&count) && separated {
-        return Some(0.6);
+    // NB: a national number with its trunk 0 (`020 7946 0958`); unseparated, only with a cue.
+    if digits.first() == Some(&0) && (10..=11).contains(&count) {
+        return Some(if separated { 0.6 } else { NATIONAL_SCORE });
     }
     if s.starts_with('(') && s.as_bytes().get(3) == Some(&b')') && (10..=11).contains(&count) {
         return Some(0.6);
@@ -179,6 +194,12 @@ mod tests {
         assert_eq!(found("ligue (11) 91234-5678"), vec!["(11) 91234-5678"]);
         assert_eq!(found("(21) 2345-6789"), vec!["(21) 2345-6789"]);
         assert_eq!(found("telefone 11 2345 6789"), vec!["11 2345 6789"]);
+        assert_eq!(found("Phone: 001-431-883-7296"), vec!["001-431-883-7296"]);
+        assert_eq!(found("Phone: 07315380818"), vec!["07315380818"]);
+        assert_eq!(
+            found("Questions: emma@example.net or 0142392409"),
+            vec!["0142392409"]
+        );
     }
 
     #[test]
@@ -189,5 +210,7 @@ mod tests {
         assert!(found("ssn 536-22-1234").is_empty());
         assert!(found("we shipped 912 345 678 units").is_empty());
         assert!(found("order number 612 34 56 78").is_empty());
+        assert!(found("ref 07315380818 closed").is_empty());
+        assert!(found("see me at 10:00 or 0142392409").is_empty());
     }
 }
