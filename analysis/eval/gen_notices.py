@@ -11,7 +11,7 @@ people and places written by another tool without reading the blind set.
 
 Each line: {"id", "kind", "text", "spans": [{"type", "start", "end"}]}, code-point offsets.
 Labels: PERSON (full names, and a given or family name used alone for someone), LOCATION (city,
-country), DATE_TIME (dates), EMAIL_ADDRESS; streets, ids and organisations are not labelled.
+country), DATE_TIME (dates and times of day), EMAIL_ADDRESS; streets, ids and organisations are not labelled.
 """
 
 import datetime
@@ -202,8 +202,9 @@ def court_list():
     d = Doc("court_list")
     _, judge = someone()
     d.t("Daily cause list, ").e("DATE_TIME", date_text()).t("\nBefore Judge ").e("PERSON", judge)
-    d.t("\n10:00 ").e("PERSON", full_name()).t(" v ").e("PERSON", full_name())
-    d.t(" (adjourned)\n11:30 In the matter of ").e("PERSON", full_name()).t(", deceased\n")
+    d.t("\n").e("DATE_TIME", "10:00").t(" ").e("PERSON", full_name()).t(" v ")
+    d.e("PERSON", full_name()).t(" (adjourned)\n").e("DATE_TIME", "11:30").t(" In the matter of ")
+    d.e("PERSON", full_name()).t(", deceased\n")
     return d
 
 
