@@ -438,53 +438,44 @@ fn coordination(gap: &str) -> bool {
 /// Later mentions of people already found, by one of their words alone (`Софрон` after
 /// `Софрон Куваев`, `said Szabó` after `Ádám Szabó`), where nothing else was found.
 fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candidate> {
-    let mut again = Vec::new();
-    let kept = |c: &&Candidate| c.score >= super::MIN_SCORE;
+    let kept = |c: &Candidate| c.score >= super::MIN_SCORE;
     let mut people: Vec<(usize, usize)> = found
         .iter()
-        .filter(kept)
-        .filter(|c| c.entity_type == EntityType::Person)
+        .filter(|c| kept(c) && c.entity_type == EntityType::Person)
         .map(|c| (c.start, c.end))
         .collect();
-    if people.is_empty() {
-        return again;
-    }
-    let mut taken: Vec<(usize, usize)> = found
-        .iter()
-        .filter(kept)
-        .map(|c| (c.start, c.end))
-        .collect();
-    // NB: sorted by start, each end raised to the furthest end so far: the last span starting
-    // before a token's end then says whether any span reaches into the token.
-    for spans in [&mut people, &mut taken] {
-        spans.sort_unstable();
-        let mut furthest = 0;
-        for span in spans.iter_mut() {
-            furthest = furthest.max(span.1);
-            span.1 = furthest;
+    people.sort_unstable();
+    // NB: tokens are in text order, so each person's tokens are one slice of them.
+    let mut own = vec![false; tokens.len()];
+    let mut words = Vec::new();
+    for &(start, end) in &people {
+        let from = tokens.partition_point(|t| t.start < start);
+        for k in (from..tokens.len()).take_while(|&k| tokens[k].end <= end) {
+            own[k] = true;
+            if tokens[k].capitalised {
+                words.push(lower.word(k));
+            }
         }
     }
-    let inside = |spans: &[(usize, usize)], t: &Token| {
-        let at = spans.partition_point(|&(start, _)| start < t.end);
-        at > 0 && spans[at - 1].1 > t.start
-    };
-    let mut words: Vec<&str> = (0..tokens.len())
-        .filter(|&k| tokens[k].capitalised && inside(&people, &tokens[k]))
-        .map(|k| lower.word(k))
-        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
     words.sort_unstable();
-    for (k, t) in tokens.iter().enumerate() {
-        let info = lower.info(k);
-        if t.capitalised
-            && !info.common
-            && !info.title
-            && !inside(&taken, t)
-            && words.binary_search(&lower.word(k)).is_ok()
-        {
-            again.push(Candidate::new(EntityType::Person, t.start, t.end, 0.7));
-        }
-    }
-    again
+    (0..tokens.len())
+        .filter(|&k| {
+            let (t, info) = (&tokens[k], lower.info(k));
+            t.capitalised && !own[k] && !info.common && !info.title
+        })
+        .filter(|&k| words.binary_search(&lower.word(k)).is_ok())
+        // NB: true mentions are few, so each is checked against every finding.
+        .filter(|&k| {
+            let t = &tokens[k];
+            !found
+                .iter()
+                .any(|c| kept(c) && c.start < t.end && t.start < c.end)
+        })
+        .map(|k| Candidate::new(EntityType::Person, tokens[k].start, tokens[k].end, 0.7))
+        .collect()
 }
 
 /// Whether `run` (two words or more) has the shape of a name without the lists' say: its last
