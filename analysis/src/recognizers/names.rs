@@ -461,20 +461,37 @@ fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candid
         return Vec::new();
     }
     words.sort_unstable();
-    (0..tokens.len())
+    let again: Vec<usize> = (0..tokens.len())
         .filter(|&k| {
             let (t, info) = (&tokens[k], lower.info(k));
             t.capitalised && !own[k] && !info.common && !info.title
         })
         .filter(|&k| words.binary_search(&lower.word(k)).is_ok())
-        // NB: true mentions are few, so each is checked against every finding.
-        .filter(|&k| {
-            let t = &tokens[k];
-            !found
-                .iter()
-                .any(|c| kept(c) && c.start < t.end && t.start < c.end)
+        .collect();
+    if again.is_empty() {
+        return Vec::new();
+    }
+    // NB: sorted by start, each end raised to the furthest end so far: the last finding that
+    // starts before a token ends then says whether any finding reaches into the token.
+    let mut taken: Vec<(usize, usize)> = found
+        .iter()
+        .filter(|c| kept(c))
+        .map(|c| (c.start, c.end))
+        .collect();
+    taken.sort_unstable();
+    let mut furthest = 0;
+    for span in &mut taken {
+        furthest = furthest.max(span.1);
+        span.1 = furthest;
+    }
+    again
+        .into_iter()
+        .map(|k| &tokens[k])
+        .filter(|t| {
+            let at = taken.partition_point(|&(start, _)| start < t.end);
+            at == 0 || taken[at - 1].1 <= t.start
         })
-        .map(|k| Candidate::new(EntityType::Person, tokens[k].start, tokens[k].end, 0.7))
+        .map(|t| Candidate::new(EntityType::Person, t.start, t.end, 0.7))
         .collect()
 }
 
