@@ -235,17 +235,21 @@ fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
 
 /// The delimiter and the kind of each column, if `line` is a header naming a person or place.
 fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
-    // NB: a header holds only identifiers, delimiters and quotes; most lines fail this test,
-    // before anything is allocated.
-    let header_bytes = line.bytes().all(|b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'_' | b' ' | b'-' | b'.' | b'"' | b',' | b'\t' | b';' | b'|'
-            )
-    });
-    if !header_bytes {
-        return None;
+    // NB: a header holds only identifiers, delimiters and quotes, and no cell is longer than a
+    // key; most lines (prose too) fail this test within a few dozen bytes, before anything is
+    // allocated.
+    let mut cell = 0;
+    for b in line.bytes() {
+        match b {
+            b',' | b'\t' | b';' | b'|' => cell = 0,
+            b' ' | b'"' => {}
+            b'_' | b'-' | b'.' => cell += 1,
+            _ if b.is_ascii_alphanumeric() => cell += 1,
+            _ => return None,
+        }
+        if cell > MAX_KEY {
+            return None;
+        }
     }
     let delimiter = [b',', b'\t', b';', b'|']
         .into_iter()
