@@ -599,6 +599,28 @@ fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
     (c.is_alphabetic() || chat::is_mark(c)).then_some((c, c.len_utf8()))
 }
 
+/// The first byte from `from` on that starts a word (a letter with no letter, or letter and
+/// joiner, before it) with an upper-case ASCII letter or a non-ASCII character; the end of
+/// `text` if none does.
+fn next_word_start(text: &str, from: usize) -> usize {
+    let bytes = text.as_bytes();
+    let letter = |c: char| c.is_alphabetic() || chat::is_mark(c);
+    (from..bytes.len())
+        .find(|&i| {
+            // NB: 0xC0 and above start a character of several bytes; 0x80..0xC0 continue one.
+            if !(bytes[i].is_ascii_uppercase() || bytes[i] >= 0xC0) {
+                return false;
+            }
+            let mut before = text[..i].chars().rev();
+            match before.next() {
+                Some('\'' | '-' | '’') => !before.next().is_some_and(letter),
+                Some(c) => !letter(c),
+                None => true,
+            }
+        })
+        .unwrap_or(bytes.len())
+}
+
 /// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
 fn tokenize(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
@@ -653,8 +675,12 @@ fn tokenize(text: &str) -> Vec<Token> {
                         joined: true,
                         uncased: false,
                     });
+                    i = j;
+                } else {
+                    // NB: no later lower-case word is next to a kept token either, so the scan
+                    // goes on at the next word that starts with a capital or a non-ASCII letter.
+                    i = next_word_start(text, j);
                 }
-                i = j;
                 continue;
             }
         }
