@@ -4,8 +4,10 @@
 //! Two corpora: `dense` joins evaluation-set records (a finding every ~40 bytes, a worst case);
 //! `sparse` puts one record after every ~2 KiB of ordinary prose. `short` analyses 1,000
 //! documents of ~430 bytes (consecutive evaluation records joined), one call each, as a service
-//! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`. Time is the benchmark thread's
-//! CPU time, so the throughput is per core even on a busy machine.
+//! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`;
+//! `short/entities_sparse` does the same on 1,000 documents of ~430 bytes cut from the sparse
+//! corpus. Time is the benchmark thread's CPU time, so the throughput is per core even on a busy
+//! machine.
 
 mod cpu_time;
 
@@ -71,15 +73,7 @@ fn pad(mut out: String, size: usize) -> String {
 }
 
 fn dense(size: usize) -> String {
-    let texts: Vec<String> = DATASET
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let texts = records();
     let mut out = String::with_capacity(size + 1024);
     for t in texts.iter().cycle() {
         if out.len() + t.len() + 2 > size {
@@ -129,13 +123,35 @@ fn short_documents(count: usize, size: usize) -> Vec<String> {
         .collect()
 }
 
+/// Documents of about `size` bytes cut from the sparse corpus at spaces: most hold no finding,
+/// as most chat messages and log lines do not.
+fn sparse_documents(count: usize, size: usize) -> Vec<String> {
+    let text = sparse((count + 1) * size);
+    let mut rest = text.as_str();
+    let mut documents = Vec::with_capacity(count);
+    while documents.len() < count && !rest.is_empty() {
+        let cut = rest
+            .char_indices()
+            .find(|&(i, c)| i >= size && c == ' ')
+            .map_or(rest.len(), |(i, _)| i);
+        documents.push(rest[..cut].to_string());
+        rest = rest[cut..].trim_start();
+    }
+    documents
+}
+
+/// Total bytes of `documents`.
+fn bytes(documents: &[String]) -> u64 {
+    documents.iter().map(|d| d.len() as u64).sum()
+}
+
 fn short(c: &mut Criterion<ThreadCpuTime>) {
     let analyzer = Analyzer::new();
     let options = Options::default();
     let documents = short_documents(1000, 430);
-    let bytes: usize = documents.iter().map(String::len).sum();
+    let sparse_documents = sparse_documents(1000, 430);
     let mut group = c.benchmark_group("short");
-    group.throughput(Throughput::Bytes(bytes as u64));
+    group.throughput(Throughput::Bytes(bytes(&documents)));
     group.sample_size(30);
     group.bench_function("analyze", |b| {
         b.iter(|| {
@@ -147,6 +163,14 @@ fn short(c: &mut Criterion<ThreadCpuTime>) {
     group.bench_function("entities", |b| {
         b.iter(|| {
             for doc in &documents {
+                analyzer.entities(doc);
+            }
+        })
+    });
+    group.throughput(Throughput::Bytes(bytes(&sparse_documents)));
+    group.bench_function("entities_sparse", |b| {
+        b.iter(|| {
+            for doc in &sparse_documents {
                 analyzer.entities(doc);
             }
         })
