@@ -17,6 +17,7 @@ mod names;
 mod network;
 mod regions;
 mod table;
+mod tokens;
 mod word_flags;
 
 use crate::entity::EntityType;

@@ -6,8 +6,9 @@ use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
 use super::lexicon::{
     COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_AFTER_CUES, PERSON_CUES, PLACE_CUES,
-    SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN, TITLES,
+    SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN,
 };
+use super::tokens::{Token, tokenize};
 use crate::context::before;
 use crate::entity::EntityType;
 
@@ -58,18 +59,6 @@ impl<'a> Lowered<'a> {
 pub(crate) struct Names {
     gazetteer: Gazetteer,
     fields: Fields,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Token {
-    start: usize,
-    end: usize,
-    /// Starts with an upper-case letter followed by at least one lower-case letter.
-    capitalised: bool,
-    /// Joined to the previous token by exactly one space (or ". " after an initial).
-    joined: bool,
-    /// Made of letters of a script without case (Hebrew, Devanagari, Arabic, …).
-    uncased: bool,
 }
 
 impl Names {
@@ -587,170 +576,6 @@ fn ends_with_ignore_case(hay: &str, suffix: &str) -> bool {
     hay.len() >= suffix.len()
         && hay.is_char_boundary(hay.len() - suffix.len())
         && hay[hay.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-}
-
-/// The letter starting at byte `i`, if there is one, and its length in bytes.
-fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
-    let b = *text.as_bytes().get(i)?;
-    if b < 0x80 {
-        return b.is_ascii_alphabetic().then_some((char::from(b), 1));
-    }
-    let c = text[i..].chars().next()?;
-    (c.is_alphabetic() || chat::is_mark(c)).then_some((c, c.len_utf8()))
-}
-
-/// The first byte from `from` on that starts a word (a letter with no letter, or letter and
-/// joiner, before it) with an upper-case ASCII letter or a non-ASCII character; the end of
-/// `text` if none does.
-fn next_word_start(text: &str, from: usize) -> usize {
-    let bytes = text.as_bytes();
-    let letter = |c: char| c.is_alphabetic() || chat::is_mark(c);
-    (from..bytes.len())
-        .find(|&i| {
-            // NB: 0xC0 and above start a character of several bytes; 0x80..0xC0 continue one.
-            if !(bytes[i].is_ascii_uppercase() || bytes[i] >= 0xC0) {
-                return false;
-            }
-            let mut before = text[..i].chars().rev();
-            match before.next() {
-                Some('\'' | '-' | '’') => !before.next().is_some_and(letter),
-                Some(c) => !letter(c),
-                None => true,
-            }
-        })
-        .unwrap_or(bytes.len())
-}
-
-/// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
-fn tokenize(text: &str) -> Vec<Token> {
-    let bytes = text.as_bytes();
-    // NB: sized for dense text up front, so a long text is not copied as the list grows.
-    let mut tokens: Vec<Token> = Vec::with_capacity(text.len() / 12);
-    let mut i = 0;
-    while i < bytes.len() {
-        // NB: ASCII bytes that are not letters start no token.
-        if bytes[i] < 0x80 && !bytes[i].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        // NB: fast path for plain lower-case ASCII words, the bulk of prose. They matter only
-        // right after a kept token (place connectors such as `de`), so others are skipped.
-        if bytes[i].is_ascii_lowercase() {
-            let mut j = i + 1;
-            while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
-                j += 1;
-            }
-            let plain_end = bytes
-                .get(j)
-                .is_none_or(|&b| b < 0x80 && b != b'\'' && b != b'-');
-            if plain_end {
-                // NB: also after the full stop of a title or initial (`Dr. van Luyssel`).
-                let adjacent = tokens.last().is_some_and(|t| {
-                    t.end + 1 == i && bytes[t.end] == b' '
-                        || t.end + 2 == i
-                            && &text[t.end..i] == ". "
-                            && (t.end - t.start == 1
-                                || TITLES
-                                    .iter()
-                                    .any(|title| text[t.start..t.end].eq_ignore_ascii_case(title)))
-                });
-                let after_capital = || {
-                    tokens
-                        .iter()
-                        .rev()
-                        .take(3)
-                        .position(|t| t.capitalised)
-                        .is_some_and(|p| {
-                            tokens[tokens.len() - 1 - p..]
-                                .iter()
-                                .skip(1)
-                                .all(|t| !t.capitalised && t.joined)
-                        })
-                };
-                if adjacent && after_capital() {
-                    tokens.push(Token {
-                        start: i,
-                        end: j,
-                        capitalised: false,
-                        joined: true,
-                        uncased: false,
-                    });
-                    i = j;
-                } else {
-                    // NB: no later lower-case word is next to a kept token either, so the scan
-                    // goes on at the next word that starts with a capital or a non-ASCII letter.
-                    i = next_word_start(text, j);
-                }
-                continue;
-            }
-        }
-        let Some((first, len)) = letter_at(text, i) else {
-            // NB: skip continuation bytes of non-letter characters cheaply.
-            i += 1;
-            while i < bytes.len() && !text.is_char_boundary(i) {
-                i += 1;
-            }
-            continue;
-        };
-        let start = i;
-        let (mut upper, mut lower) = (
-            usize::from(first.is_uppercase()),
-            usize::from(first.is_lowercase()),
-        );
-        i += len;
-        loop {
-            // NB: ASCII letters first, without decoding characters.
-            while let Some(&b) = bytes.get(i)
-                && b.is_ascii_alphabetic()
-            {
-                upper += usize::from(b.is_ascii_uppercase());
-                lower += usize::from(b.is_ascii_lowercase());
-                i += 1;
-            }
-            if let Some((c, len)) = letter_at(text, i) {
-                upper += usize::from(c.is_uppercase());
-                lower += usize::from(c.is_lowercase());
-                i += len;
-                continue;
-            }
-            let joiner = match bytes.get(i) {
-                Some(b'\'' | b'-') => 1,
-                Some(0xE2) if text[i..].starts_with('’') => 3,
-                _ => 0,
-            };
-            if joiner == 0 || letter_at(text, i + joiner).is_none() {
-                break;
-            }
-            let rest = &text[i + joiner..];
-            let possessive = bytes[i] != b'-'
-                && (rest.starts_with('s') || rest.starts_with('S'))
-                && letter_at(rest, 1).is_none();
-            if possessive {
-                break;
-            }
-            i += joiner;
-        }
-        let end = i;
-        let gap = &text[tokens.last().map_or(0, |t| t.end)..start];
-        let prev_initial_or_title = || {
-            tokens.last().is_some_and(|t| {
-                let prev = &text[t.start..t.end];
-                prev.chars().count() == 1
-                    || TITLES.iter().any(|title| prev.eq_ignore_ascii_case(title))
-            })
-        };
-        let joined = !tokens.is_empty() && (gap == " " || (gap == ". " && prev_initial_or_title()));
-        let single_initial = upper == 1 && lower == 0 && text[end..].starts_with('.');
-        let capitalised = first.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
-        tokens.push(Token {
-            start,
-            end,
-            capitalised,
-            joined,
-            uncased: upper == 0 && lower == 0,
-        });
-    }
-    tokens
 }
 
 #[cfg(test)]
