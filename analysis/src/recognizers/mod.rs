@@ -3,6 +3,7 @@
 //! Every family compiles its patterns once in `new()`; `find` appends candidates (byte offsets)
 //! to a shared list, and [`Recognizers::detect`] resolves overlaps and drops weak candidates.
 
+mod bytes8;
 mod chat;
 mod contact;
 mod credentials;

@@ -9,18 +9,10 @@
 
 use regex::Regex;
 
+use super::bytes8;
+
 /// The most bytes between two digits of one cluster.
 const MAX_GAP: usize = 3;
-
-/// Whether one of the eight bytes of `w` is an ASCII digit.
-fn has_digit(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte is a digit if it differs from b'0' by less than 10; `(y - 10) & !y & 0x80`
-    // flags, in some byte, that a byte of `y` is below 10.
-    let y = w ^ (ONES * u64::from(b'0'));
-    y.wrapping_sub(ONES * 10) & !y & HIGH != 0
-}
 
 /// Whether `b` may sit between two digits of one cluster.
 fn joiner(b: u8) -> bool {
@@ -78,11 +70,7 @@ impl NumericRegions {
             if !b[i].is_ascii_digit() {
                 i += 1;
                 // NB: most of a text has no digit: skip eight bytes at a time.
-                while let Some(chunk) = b.get(i..i + 8)
-                    && !has_digit(u64::from_le_bytes(chunk.try_into().expect("eight bytes")))
-                {
-                    i += 8;
-                }
+                i = bytes8::skip(b, i, bytes8::has_digit);
                 continue;
             }
             let mut c = Cluster {
@@ -256,31 +244,6 @@ mod tests {
         assert_eq!(r.clusters[0].digits, 10);
         assert_eq!(r.clusters[1].dots, 3);
         assert!(r.clusters[0].dashed && !r.clusters[2].dashed);
-    }
-
-    #[test]
-    fn eight_bytes_are_tested_for_digits_at_once() {
-        for (text, expected) in [
-            (*b"abcdefgh", false),
-            (*b"abcdefg0", true),
-            (*b"9bcdefgh", true),
-            (*b"//::////", false),
-            (*b"\xc3\xa9\xe2\x80\x99 x ", false),
-            (*b"@@@5@@@@", true),
-        ] {
-            assert_eq!(has_digit(u64::from_le_bytes(text)), expected, "{text:?}");
-        }
-        for b in 0..=255u8 {
-            for at in 0..8 {
-                let mut bytes = *b"abcdefgh";
-                bytes[at] = b;
-                assert_eq!(
-                    has_digit(u64::from_le_bytes(bytes)),
-                    b.is_ascii_digit(),
-                    "{b}"
-                );
-            }
-        }
     }
 
     #[test]

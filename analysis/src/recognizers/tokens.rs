@@ -1,6 +1,7 @@
 //! The words that names and places are read from: letters with inner apostrophes and hyphens,
 //! each marked as capitalised, joined to the one before, or in a script without case.
 
+use super::bytes8;
 use super::chat;
 use super::lexicon::TITLES;
 
@@ -29,26 +30,36 @@ fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
     (c.is_alphabetic() || chat::is_mark(c)).then_some((c, c.len_utf8()))
 }
 
-/// The first byte from `from` on that starts a word (a letter with no letter, or letter and
-/// joiner, before it) with an upper-case ASCII letter or a non-ASCII character; the end of
-/// `text` if none does.
+/// The first byte from `from` on that starts a word (see [`starts_word`]) with an upper-case
+/// ASCII letter or a non-ASCII character; the end of `text` if none does.
 fn next_word_start(text: &str, from: usize) -> usize {
     let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        // NB: most of prose is lower case: eight bytes at a time are passed over.
+        i = bytes8::skip(bytes, i, bytes8::may_start_capital);
+        // NB: 0xC0 and above start a character of several bytes; 0x80..0xC0 continue one.
+        let candidate = bytes
+            .get(i)
+            .is_some_and(|&b| b.is_ascii_uppercase() || b >= 0xC0);
+        if candidate && starts_word(text, i) {
+            return i;
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// Whether byte `i` starts a word: no letter comes right before it, nor a letter and a joiner
+/// (`'`, `-`, `’`).
+fn starts_word(text: &str, i: usize) -> bool {
     let letter = |c: char| c.is_alphabetic() || chat::is_mark(c);
-    (from..bytes.len())
-        .find(|&i| {
-            // NB: 0xC0 and above start a character of several bytes; 0x80..0xC0 continue one.
-            if !(bytes[i].is_ascii_uppercase() || bytes[i] >= 0xC0) {
-                return false;
-            }
-            let mut before = text[..i].chars().rev();
-            match before.next() {
-                Some('\'' | '-' | '’') => !before.next().is_some_and(letter),
-                Some(c) => !letter(c),
-                None => true,
-            }
-        })
-        .unwrap_or(bytes.len())
+    let mut before = text[..i].chars().rev();
+    match before.next() {
+        Some('\'' | '-' | '’') => !before.next().is_some_and(letter),
+        Some(c) => !letter(c),
+        None => true,
+    }
 }
 
 /// Words of letters (with inner apostrophes and hyphens), without a trailing possessive `'s`.
