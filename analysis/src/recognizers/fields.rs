@@ -202,10 +202,6 @@ fn keyed_value(text: &str, at: usize, g: &Gazetteer, out: &mut Vec<Candidate>) {
 /// The cells of columns whose header names people or places, in lines with as many cells as the
 /// header.
 fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
-    // NB: a header line holds a delimiter; most texts hold none of these at all.
-    if !text.contains([',', '\t', ';', '|']) {
-        return;
-    }
     let mut header: Option<(u8, Vec<Option<Kind>>)> = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -235,13 +231,13 @@ fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
 
 /// The delimiter and the kind of each column, if `line` is a header naming a person or place.
 fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
-    // NB: a header holds only identifiers, delimiters and quotes, and no cell is longer than a
-    // key; most lines (prose too) fail this test within a few dozen bytes, before anything is
-    // allocated.
-    let mut cell = 0;
+    // NB: a header holds only identifiers, delimiters and quotes, at least one delimiter, and
+    // no cell longer than a key; most lines (prose too) fail this test within a few dozen bytes,
+    // before anything is allocated.
+    let (mut cell, mut delimiters) = (0, 0);
     for b in line.bytes() {
         match b {
-            b',' | b'\t' | b';' | b'|' => cell = 0,
+            b',' | b'\t' | b';' | b'|' => (cell, delimiters) = (0, delimiters + 1),
             b' ' | b'"' => {}
             b'_' | b'-' | b'.' => cell += 1,
             _ if b.is_ascii_alphanumeric() => cell += 1,
@@ -250,6 +246,9 @@ fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
         if cell > MAX_KEY {
             return None;
         }
+    }
+    if delimiters == 0 {
+        return None;
     }
     let delimiter = [b',', b'\t', b';', b'|']
         .into_iter()
