@@ -163,7 +163,7 @@ impl Names {
             }
             i += 1;
         }
-        let again = mentions(&tokens, lower, out);
+        let again = mentions(text, &tokens, lower, out);
         out.extend(again);
     }
 
@@ -426,7 +426,7 @@ fn coordination(gap: &str) -> bool {
 
 /// Later mentions of people already found, by one of their words alone (`Софрон` after
 /// `Софрон Куваев`, `said Szabó` after `Ádám Szabó`), where nothing else was found.
-fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candidate> {
+fn mentions(text: &str, tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candidate> {
     let kept = |c: &Candidate| c.score >= super::MIN_SCORE;
     let mut people: Vec<(usize, usize)> = found
         .iter()
@@ -439,12 +439,36 @@ fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candid
     let mut words = Vec::new();
     for &(start, end) in &people {
         let from = tokens.partition_point(|t| t.start < start);
-        for k in (from..tokens.len()).take_while(|&k| tokens[k].end <= end) {
-            own[k] = true;
-            if tokens[k].capitalised {
-                words.push(lower.word(k));
-            }
+        let to = from + tokens[from..].partition_point(|t| t.end <= end);
+        own[from..to].fill(true);
+        // NB: only a name that reads as one is repeated — one that starts with a known given
+        // name, or has a name's shape: a person found by a cue alone is weaker evidence, and
+        // repeating it would repeat its mistakes (`- Fix PowerPC` … `Fix`).
+        let capitalised: Vec<usize> = (from..to).filter(|&k| tokens[k].capitalised).collect();
+        let (Some(&first), Some(&last)) = (capitalised.first(), capitalised.last()) else {
+            continue;
+        };
+        let given = lower.info(first).first && !lower.info(first).common;
+        if first == last || !(given || name_shaped(text, &tokens[from..to], lower.from(from))) {
+            continue;
         }
+        // NB: after a known given name every word is the name's; otherwise each word repeated
+        // is a name by itself too (not `Add` of `Add Simon Josefsson`); an initial (`M.`)
+        // stands for many names.
+        let name = |k: usize| {
+            let (info, t) = (lower.info(k), &tokens[k]);
+            given
+                || info.first
+                || info.last
+                || proper_script(text, t)
+                || family_name_ending(text, t, lower.word(k))
+        };
+        words.extend(
+            capitalised
+                .iter()
+                .filter(|&&k| lower.word(k).len() > 1 && name(k))
+                .map(|&k| lower.word(k)),
+        );
     }
     if words.is_empty() {
         return Vec::new();
@@ -489,22 +513,28 @@ fn mentions(tokens: &[Token], lower: Lowered, found: &[Candidate]) -> Vec<Candid
 /// capitals mark only names (`Софрон Куваев`, `Τάκης Δραγούμη`).
 fn name_shaped(text: &str, run: &[Token], lower: Lowered) -> bool {
     let last = run.len() - 1;
-    let (key, written) = (lower.word(last), &text[run[last].start..run[last].end]);
+    run.len() >= 2
+        && (run.iter().all(|t| proper_script(text, t))
+            || family_name_ending(text, &run[last], lower.word(last)))
+}
+
+/// Whether `token` is written in Greek or Cyrillic letters, whose capitals mark only names.
+fn proper_script(text: &str, token: &Token) -> bool {
+    text[token.start..token.end]
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '\u{0370}'..='\u{03FF}' | '\u{0400}'..='\u{04FF}'))
+}
+
+/// Whether `token` (whose key is `key`) ends like a family name (`Kuvaev`, `Barbarić`).
+fn family_name_ending(text: &str, token: &Token, key: &str) -> bool {
     let ending = |endings: &[&str], word: &str| {
         endings
             .iter()
             .any(|e| word.len() >= e.len() + 3 && word.ends_with(e))
     };
-    let proper_script = run.iter().all(|t| {
-        text[t.start..t.end]
-            .chars()
-            .next()
-            .is_some_and(|c| matches!(c, '\u{0370}'..='\u{03FF}' | '\u{0400}'..='\u{04FF}'))
-    });
-    run.len() >= 2
-        && (proper_script
-            || ending(SURNAME_ENDINGS, key)
-            || ending(SURNAME_ENDINGS_AS_WRITTEN, written))
+    ending(SURNAME_ENDINGS, key)
+        || ending(SURNAME_ENDINGS_AS_WRITTEN, &text[token.start..token.end])
 }
 
 /// Whether a cue phrase (`my name is `, `Dear `, `Thanks,\n`…) ends right before byte `start`,
@@ -718,6 +748,18 @@ mod tests {
         assert_eq!(
             found("Will Jones called. Will you call back?"),
             vec![(EntityType::Person, "Will Jones")]
+        );
+        // Only a name that reads as one is repeated, only by its words that are names, and
+        // never by an initial: a cue's mistakes and verbs stay where they were.
+        let changelog = found(
+            "  - Fix PowerPC build.\n  - ARM: Fix typo.\n  * Add Simon Josefsson's key.\n  \
+             * Add tests.\n -- M. Small wrote it; M is for Michael.",
+        );
+        let lone = |word| changelog.iter().filter(|(_, w)| *w == word).count();
+        assert_eq!(
+            (lone("Fix"), lone("Add"), lone("M")),
+            (0, 0, 0),
+            "{changelog:?}"
         );
     }
 
