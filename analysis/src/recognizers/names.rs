@@ -175,8 +175,7 @@ impl Names {
         lower: Lowered,
         coordinated: bool,
     ) -> Option<Candidate> {
-        let cue = std::cell::OnceCell::new();
-        let cue = || *cue.get_or_init(|| coordinated || cued(text, run[0].start, run[0].end));
+        let cue = |end: usize| coordinated || cued(text, run[0].start, end);
         let cue_after = |end: usize| PERSON_AFTER_CUES.iter().any(|c| text[end..].starts_with(c));
         let first_known = lower.info(0).first;
         let first_common = lower.info(0).common;
@@ -214,7 +213,7 @@ impl Names {
                 (true, false, false) => 0.7,
                 (false, true, false) if !lower.info(0).notable_place() => 0.6,
                 _ if !first_common
-                    && (cue()
+                    && (cue(run[len - 1].end)
                         || cue_after(run[len - 1].end)
                         || name_shaped(text, &run[..len], lower)) =>
                 {
@@ -229,7 +228,7 @@ impl Names {
                 score,
             ));
         }
-        if !first_common && (cue() || cue_after(run[0].end)) {
+        if !first_common && (cue(run[0].end) || cue_after(run[0].end)) {
             let score = if first_known { 0.75 } else { 0.55 };
             return Some(Candidate::new(
                 EntityType::Person,
@@ -537,8 +536,16 @@ fn family_name_ending(text: &str, token: &Token, key: &str) -> bool {
         || ending(SURNAME_ENDINGS_AS_WRITTEN, &text[token.start..token.end])
 }
 
-/// Whether a cue phrase (`my name is `, `Dear `, `Thanks,\n`…) ends right before byte `start`,
-/// or the word `start..end` stands alone in parentheses before a colon (`(Amanda):`).
+/// Whether `rest`, the text after a name, ends its line as a signature does: with nothing but
+/// punctuation, or with an address in angle brackets, a comma or a parenthesis after the name.
+fn signs_off(rest: &str) -> bool {
+    let line = rest.split('\n').next().unwrap_or_default().trim();
+    line.starts_with(['<', ',', '(']) || line.chars().all(|c| c.is_ascii_punctuation())
+}
+
+/// Whether a cue introduces the name `start..end`: a cue phrase right before it (`my name is `,
+/// `Dear `, `Thanks,\n`…; a dash only when the name ends its line, as a signature's does, not
+/// `- Fix PowerPC build`), or the name alone in parentheses before a colon (`(Amanda):`).
 fn cued(text: &str, start: usize, end: usize) -> bool {
     let near = before(text, start, 16);
     // NB: every cue ends with a space or a line break, after one of a few bytes.
@@ -555,9 +562,10 @@ fn cued(text: &str, start: usize, end: usize) -> bool {
         });
     let company =
         near.ends_with("by ") && COMPANY_CUES.iter().any(|c| ends_with_ignore_case(near, c));
-    (phrase && !company) || near.ends_with('(') && text[end..].starts_with("):")
+    let dash = ["- ", "— ", "– "].iter().any(|d| near.ends_with(d));
+    (phrase && !company && (!dash || signs_off(&text[end..])))
+        || near.ends_with('(') && text[end..].starts_with("):")
 }
-
 /// A person of one to three words in a script without case right after a cue, if token `i`
 /// starts one; returns the token after it.
 fn uncased_person(
@@ -787,6 +795,25 @@ mod tests {
         assert_eq!(
             found("Given names: Nordica\n"),
             vec![(EntityType::Person, "Nordica")]
+        );
+    }
+
+    #[test]
+    fn a_dash_signs_a_name_only_at_the_end_of_its_line() {
+        assert_eq!(
+            found("Thanks for the quick fix 🤔 — Shaina"),
+            vec![(EntityType::Person, "Shaina")]
+        );
+        assert_eq!(
+            found(" -- Jeremy Bicha <jbicha@example.com>  Wed, 30 Aug 2017"),
+            vec![(EntityType::Person, "Jeremy Bicha")]
+        );
+        // Bullets of a change log start with a dash too.
+        assert_eq!(
+            found(
+                "  * New upstream release.\n    - Fix PowerPC build\n    - Bluetooth: fix a leak"
+            ),
+            Vec::<(EntityType, &str)>::new()
         );
     }
 
