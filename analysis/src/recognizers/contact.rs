@@ -91,7 +91,7 @@ fn balanced(s: &str) -> bool {
 
 /// The base confidence of a number's shape, or None if it cannot be a phone number.
 fn shape_score(s: &str) -> Option<f64> {
-    // NB: only the count and the first five digits matter; no allocation per candidate.
+    // NB: only the count and the first seven digits matter; no allocation per candidate.
     let mut first = [0u8; 7];
     let mut count = 0;
     for b in s.bytes().filter(u8::is_ascii_digit) {

@@ -234,10 +234,14 @@ fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
     // NB: a header holds only identifiers, delimiters and quotes, at least one delimiter, and
     // no cell longer than a key; most lines (prose too) fail this test within a few dozen bytes,
     // before anything is allocated.
-    let (mut cell, mut delimiters) = (0, 0);
+    const DELIMITERS: [u8; 4] = [b',', b'\t', b';', b'|'];
+    let (mut cell, mut counts) = (0, [0usize; DELIMITERS.len()]);
     for b in line.bytes() {
+        if let Some(d) = DELIMITERS.iter().position(|&d| d == b) {
+            (cell, counts[d]) = (0, counts[d] + 1);
+            continue;
+        }
         match b {
-            b',' | b'\t' | b';' | b'|' => (cell, delimiters) = (0, delimiters + 1),
             b' ' | b'"' => {}
             b'_' | b'-' | b'.' => cell += 1,
             _ if b.is_ascii_alphanumeric() => cell += 1,
@@ -247,12 +251,12 @@ fn header_of(line: &str) -> Option<(u8, Vec<Option<Kind>>)> {
             return None;
         }
     }
-    if delimiters == 0 {
+    // NB: the delimiter the line holds most of; a tie goes to the later one in `DELIMITERS`.
+    let (most, &count) = counts.iter().enumerate().max_by_key(|&(_, c)| c)?;
+    if count == 0 {
         return None;
     }
-    let delimiter = [b',', b'\t', b';', b'|']
-        .into_iter()
-        .max_by_key(|&d| line.bytes().filter(|&b| b == d).count())?;
+    let delimiter = DELIMITERS[most];
     let cells = cells(line, delimiter);
     let identifiers = cells.len() >= 2
         && cells.iter().all(|&(from, to)| {

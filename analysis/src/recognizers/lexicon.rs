@@ -60,9 +60,6 @@ pub const PERSON_CUES: &[&str] = &[
     "spoke with ",
     "named ",
     "called ",
-    "- ",
-    "— ",
-    "– ",
     "by ",
     "with ",
     "ask ",
@@ -140,6 +137,10 @@ pub const PERSON_CUES: &[&str] = &[
     "says ",
     "asked ",
 ];
+/// Dashes that sign a message when a name follows them and ends the line (`— Shaina`,
+/// `-- Jeremy Bicha <…>`); a dash before other words starts a list item.
+pub const SIGNATURE_DASHES: &[&str] = &["- ", "— ", "– "];
+
 /// Phrases right after a name that make it a person's (`Anna wrote:` above a quoted reply).
 pub const PERSON_AFTER_CUES: &[&str] = &[" wrote:", " writes:", " wrote on "];
 

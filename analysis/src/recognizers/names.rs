@@ -6,7 +6,7 @@ use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
 use super::lexicon::{
     COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_AFTER_CUES, PERSON_CUES, PLACE_CUES,
-    SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN,
+    SIGNATURE_DASHES, SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN,
 };
 use super::tokens::{Token, tokenize};
 use crate::context::before;
@@ -562,10 +562,10 @@ fn cued(text: &str, start: usize, end: usize) -> bool {
         });
     let company =
         near.ends_with("by ") && COMPANY_CUES.iter().any(|c| ends_with_ignore_case(near, c));
-    let dash = ["- ", "— ", "– "].iter().any(|d| near.ends_with(d));
-    (phrase && !company && (!dash || signs_off(&text[end..])))
-        || near.ends_with('(') && text[end..].starts_with("):")
+    let signed = SIGNATURE_DASHES.iter().any(|d| near.ends_with(d)) && signs_off(&text[end..]);
+    (phrase && !company) || signed || near.ends_with('(') && text[end..].starts_with("):")
 }
+
 /// A person of one to three words in a script without case right after a cue, if token `i`
 /// starts one; returns the token after it.
 fn uncased_person(

@@ -20,6 +20,17 @@ pub(crate) struct Token {
     pub uncased: bool,
 }
 
+/// Whether `c` belongs in a word: a letter, or a combining mark that names carry.
+fn is_letter(c: char) -> bool {
+    c.is_alphabetic() || chat::is_mark(c)
+}
+
+/// Whether `word` is an initial or a title, after which `. ` does not end a name (`J. Moore`,
+/// `Dr. van Luyssel`).
+fn initial_or_title(word: &str) -> bool {
+    word.chars().count() == 1 || TITLES.iter().any(|title| word.eq_ignore_ascii_case(title))
+}
+
 /// The letter starting at byte `i`, if there is one, and its length in bytes.
 fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
     let b = *text.as_bytes().get(i)?;
@@ -27,7 +38,7 @@ fn letter_at(text: &str, i: usize) -> Option<(char, usize)> {
         return b.is_ascii_alphabetic().then_some((char::from(b), 1));
     }
     let c = text[i..].chars().next()?;
-    (c.is_alphabetic() || chat::is_mark(c)).then_some((c, c.len_utf8()))
+    is_letter(c).then_some((c, c.len_utf8()))
 }
 
 /// The first byte from `from` on that starts a word (see [`starts_word`]) with an upper-case
@@ -53,11 +64,10 @@ fn next_word_start(text: &str, from: usize) -> usize {
 /// Whether byte `i` starts a word: no letter comes right before it, nor a letter and a joiner
 /// (`'`, `-`, `’`).
 fn starts_word(text: &str, i: usize) -> bool {
-    let letter = |c: char| c.is_alphabetic() || chat::is_mark(c);
     let mut before = text[..i].chars().rev();
     match before.next() {
-        Some('\'' | '-' | '’') => !before.next().is_some_and(letter),
-        Some(c) => !letter(c),
+        Some('\'' | '-' | '’') => !before.next().is_some_and(is_letter),
+        Some(c) => !is_letter(c),
         None => true,
     }
 }
@@ -90,10 +100,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
                     t.end + 1 == i && bytes[t.end] == b' '
                         || t.end + 2 == i
                             && &text[t.end..i] == ". "
-                            && (t.end - t.start == 1
-                                || TITLES
-                                    .iter()
-                                    .any(|title| text[t.start..t.end].eq_ignore_ascii_case(title)))
+                            && initial_or_title(&text[t.start..t.end])
                 });
                 let after_capital = || {
                     tokens
@@ -173,14 +180,9 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
         }
         let end = i;
         let gap = &text[tokens.last().map_or(0, |t| t.end)..start];
-        let prev_initial_or_title = || {
-            tokens.last().is_some_and(|t| {
-                let prev = &text[t.start..t.end];
-                prev.chars().count() == 1
-                    || TITLES.iter().any(|title| prev.eq_ignore_ascii_case(title))
-            })
-        };
-        let joined = !tokens.is_empty() && (gap == " " || (gap == ". " && prev_initial_or_title()));
+        let joined = tokens
+            .last()
+            .is_some_and(|t| gap == " " || gap == ". " && initial_or_title(&text[t.start..t.end]));
         let single_initial = upper == 1 && lower == 0 && text[end..].starts_with('.');
         let capitalised = first.is_uppercase() && (lower > 0 || single_initial) && upper <= 3;
         tokens.push(Token {
