@@ -9,13 +9,12 @@ mod fold;
 #[allow(dead_code)] // NB: the build marks only the titles.
 #[path = "src/recognizers/lexicon.rs"]
 mod lexicon;
-#[allow(dead_code)]
+#[allow(dead_code)] // NB: the build only writes tables.
 #[path = "src/recognizers/table.rs"]
 mod table;
 #[path = "src/recognizers/word_flags.rs"]
 mod word_flags;
 
-use table::{SLOT, home};
 use word_flags as flag;
 
 const DATA: &[&str] = &[
@@ -96,7 +95,7 @@ fn main() {
     }
 
     let write = |file: &str, entries: Vec<(String, u16)>| {
-        std::fs::write(out.join(file), write_table(&entries)).expect("a table is written");
+        std::fs::write(out.join(file), table::write(&entries)).expect("a table is written");
     };
     write("words.table", words.into_iter().collect());
     write("places.table", places.into_iter().collect());
@@ -126,30 +125,4 @@ fn lines(data: &str) -> impl Iterator<Item = String> + '_ {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(key)
-}
-
-/// The bytes of a table holding `entries` (distinct keys), about 80 % full.
-fn write_table(entries: &[(String, u16)]) -> Vec<u8> {
-    let slots = entries.len() * 5 / 4 + 1;
-    let mut index = vec![0u8; slots * SLOT];
-    let mut keys = Vec::new();
-    for (key, value) in entries {
-        let mut i = home(key.as_bytes(), slots);
-        while index[i * SLOT..i * SLOT + 4] != [0; 4] {
-            i = (i + 1) % slots;
-        }
-        let offset = u32::try_from(keys.len() + 1).expect("keys fit in 4 GiB");
-        let len = u16::try_from(key.len()).expect("a key is shorter than 64 KiB");
-        index[i * SLOT..i * SLOT + 4].copy_from_slice(&offset.to_le_bytes());
-        index[i * SLOT + 4..i * SLOT + 6].copy_from_slice(&len.to_le_bytes());
-        index[i * SLOT + 6..i * SLOT + 8].copy_from_slice(&value.to_le_bytes());
-        keys.extend_from_slice(key.as_bytes());
-    }
-    let mut bytes = u32::try_from(slots)
-        .expect("a slot count")
-        .to_le_bytes()
-        .to_vec();
-    bytes.extend(index);
-    bytes.extend(keys);
-    bytes
 }
