@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::Regex;
 
 use super::Candidate;
-use super::regions::{Cluster, NumericRegions};
+use super::regions::{Cluster, NumericRegions, search};
 use crate::context::{Words, around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
 
@@ -110,12 +110,12 @@ impl Network {
             };
             out.push(Candidate::new(EntityType::IpAddress, start, end, score));
         }
-        for m in self.ipv6.find_iter(text) {
-            let mut s = m.as_str();
+        for (start, end) in search(&self.ipv6, text, ipv6_runs(text)) {
+            let mut s = &text[start..end];
             if s.ends_with(':') && !s.ends_with("::") {
                 s = &s[..s.len() - 1];
             }
-            let (start, end) = (m.start(), m.start() + s.len());
+            let end = start + s.len();
             let colons = s.bytes().filter(|&b| b == b':').count();
             if colons < 2
                 || !s.bytes().any(|b| b.is_ascii_hexdigit())
@@ -128,6 +128,30 @@ impl Network {
             }
         }
     }
+}
+
+/// The maximal runs of hex digits, `:` and `.` that hold at least two colons: every character
+/// of an IPv6 match is one of these and it has two colons, so the pattern is searched only
+/// there (most colons, in `Name: value` or a time, start no such run).
+fn ipv6_runs(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = text.as_bytes();
+    let inside = |x: u8| x.is_ascii_hexdigit() || x == b':' || x == b'.';
+    let mut searched = 0;
+    memchr::memchr_iter(b':', b).filter_map(move |colon| {
+        if colon < searched {
+            return None;
+        }
+        let start = b[..colon]
+            .iter()
+            .rposition(|&x| !inside(x))
+            .map_or(0, |i| i + 1);
+        searched = b[colon..]
+            .iter()
+            .position(|&x| !inside(x))
+            .map_or(b.len(), |i| colon + i);
+        let colons = b[start..searched].iter().filter(|&&x| x == b':').count();
+        (colons >= 2).then_some((start, searched))
+    })
 }
 
 /// Whether byte `at` is in a cell of a `|`-delimited table whose header cell for that column
@@ -158,6 +182,13 @@ fn in_version_column(text: &str, at: usize) -> bool {
 mod tests {
     use super::*;
     use crate::recognizers::MIN_SCORE;
+
+    #[test]
+    fn ipv6_is_searched_only_in_runs_of_hex_digits_with_two_colons() {
+        let text = "Patient: Ada, 10:30, face:beef, at fe80::1 or 2001:db8::ff00:42:8329.";
+        let runs: Vec<&str> = ipv6_runs(text).map(|(s, e)| &text[s..e]).collect();
+        assert_eq!(runs, vec!["fe80::1", "2001:db8::ff00:42:8329."]);
+    }
 
     fn found(text: &str) -> Vec<(EntityType, &str)> {
         let mut out = Vec::new();
