@@ -161,6 +161,17 @@ pub const COMPANY_SUFFIXES: &[&str] = &[
     "inc", "llc", "ltd", "plc", "llp", "corp", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl",
     "spa", "bv", "nv", "oy", "ab", "as", "aps", "group", "sons", "co",
 ];
+/// Bytes of the longest [`COMPANY_SUFFIXES`] entry.
+pub const LONGEST_COMPANY_SUFFIX: usize = {
+    let (mut longest, mut i) = (0, 0);
+    while i < COMPANY_SUFFIXES.len() {
+        if COMPANY_SUFFIXES[i].len() > longest {
+            longest = COMPANY_SUFFIXES[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
 /// Phrases ending in `by ` after which a name is a company's (`Sold by Rodriguez-Hess`).
 pub const COMPANY_CUES: &[&str] = &[
     "sold by ",

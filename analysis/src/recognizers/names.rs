@@ -5,8 +5,8 @@ use super::chat;
 use super::fields::Fields;
 use super::gazetteer::{Gazetteer, PlaceTier, Word, push_key};
 use super::lexicon::{
-    COMPANY_CUES, COMPANY_SUFFIXES, PARTICLES, PERSON_AFTER_CUES, PERSON_CUES, PLACE_CUES,
-    SIGNATURE_DASHES, SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN,
+    COMPANY_CUES, COMPANY_SUFFIXES, LONGEST_COMPANY_SUFFIX, PARTICLES, PERSON_AFTER_CUES,
+    PERSON_CUES, PLACE_CUES, SIGNATURE_DASHES, SURNAME_ENDINGS, SURNAME_ENDINGS_AS_WRITTEN,
 };
 use super::tokens::{Token, tokenize};
 use crate::context::before;
@@ -360,7 +360,9 @@ fn before_company(rest: &str) -> bool {
     for word in line.split([' ', ',']).filter(|w| !w.is_empty()).take(6) {
         let word = word.trim_end_matches('.');
         let name = word.starts_with(|c: char| c.is_uppercase());
+        // NB: most names are longer than any suffix: the list is read only for short words.
         if name
+            && word.len() <= LONGEST_COMPANY_SUFFIX
             && COMPANY_SUFFIXES
                 .iter()
                 .any(|s| word.eq_ignore_ascii_case(s))
