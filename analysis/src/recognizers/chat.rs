@@ -47,12 +47,10 @@ pub(crate) fn speakers(text: &str) -> Vec<Speaker> {
     if !text.contains(": ") {
         return found;
     }
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
+    for (line_start, line) in super::lines(text) {
         if let Some(s) = label(line, line_start) {
             found.push(s);
         }
-        line_start += line.len();
     }
     // NB: labels are few, so each is compared with the others.
     for i in 0..found.len() {

@@ -129,10 +129,8 @@ impl Fields {
     /// The town of an address block's postal line: the line before it holds a house number.
     fn postal(&self, text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
         let mut previous = "";
-        let mut start = 0;
-        for line in text.split('\n') {
-            let line_start = start;
-            start += line.len() + 1;
+        for (line_start, line) in super::lines(text) {
+            let line = line.strip_suffix('\n').unwrap_or(line);
             // NB: only a line starting with a digit, or a country letter and `-`, is tried.
             let b = line.as_bytes();
             let candidate = b.first().is_some_and(u8::is_ascii_digit)
@@ -203,10 +201,7 @@ fn keyed_value(text: &str, at: usize, g: &Gazetteer, out: &mut Vec<Candidate>) {
 /// header.
 fn columns(text: &str, g: &Gazetteer, out: &mut Vec<Candidate>) {
     let mut header: Option<(u8, Vec<Option<Kind>>)> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let line_start = offset;
-        offset += line.len();
+    for (line_start, line) in super::lines(text) {
         let line = line.trim_end_matches(['\n', '\r']);
         if let Some(found) = header_of(line) {
             header = Some(found);

@@ -43,6 +43,23 @@ pub(crate) fn labelled_not_pii(text: &str, start: usize) -> bool {
     )
 }
 
+/// The lines of `text`, each with its line break, and the byte offset where each starts.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1);
+    ends.chain(std::iter::once(text.len()))
+        .filter_map(move |end| {
+            let line = (start, &text[start..end]);
+            start = end;
+            (!line.1.is_empty()).then_some(line)
+        })
+}
+
+/// `text` up to its first line break.
+pub(crate) fn first_line(text: &str) -> &str {
+    memchr::memchr(b'\n', text.as_bytes()).map_or(text, |i| &text[..i])
+}
+
 /// A possible finding: byte offsets into the text, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Candidate {
@@ -160,6 +177,16 @@ fn choose(cluster: &mut [Candidate], kept: &mut Vec<Candidate>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_keep_their_breaks_and_offsets() {
+        let all = |t| lines(t).collect::<Vec<_>>();
+        assert_eq!(all("a\n\nbc\n"), vec![(0, "a\n"), (2, "\n"), (3, "bc\n")]);
+        assert_eq!(all("a\nb"), vec![(0, "a\n"), (2, "b")]);
+        assert!(all("").is_empty());
+        assert_eq!(first_line("ab\ncd"), "ab");
+        assert_eq!(first_line("ab"), "ab");
+    }
 
     fn c(t: EntityType, start: usize, end: usize, score: f64) -> Candidate {
         Candidate::new(t, start, end, score)

@@ -355,7 +355,7 @@ fn before_company(rest: &str) -> bool {
         return false;
     }
     let near = crate::context::after(rest, 0, 64);
-    let line = near.split('\n').next().unwrap_or_default();
+    let line = super::first_line(near);
     // NB: more capitalised names, `,` and `and` may come before the suffix.
     for word in line.split([' ', ',']).filter(|w| !w.is_empty()).take(6) {
         let word = word.trim_end_matches('.');
@@ -541,7 +541,7 @@ fn family_name_ending(text: &str, token: &Token, key: &str) -> bool {
 /// Whether `rest`, the text after a name, ends its line as a signature does: with nothing but
 /// punctuation, or with an address in angle brackets, a comma or a parenthesis after the name.
 fn signs_off(rest: &str) -> bool {
-    let line = rest.split('\n').next().unwrap_or_default().trim();
+    let line = super::first_line(rest).trim();
     line.starts_with(['<', ',', '(']) || line.chars().all(|c| c.is_ascii_punctuation())
 }
 

@@ -61,7 +61,8 @@ impl NumericRegions {
     /// Finds the clusters of `text` in one pass.
     pub(crate) fn of(text: &str) -> Self {
         let b = text.as_bytes();
-        let mut clusters = Vec::new();
+        // NB: sized for dense text (a cluster every ~64 bytes), so it seldom grows.
+        let mut clusters = Vec::with_capacity(text.len() / 64);
         let mut runs = Vec::new();
         let mut coin_words = Vec::new();
         let mut word_end = 0;
