@@ -110,11 +110,12 @@ pub(crate) fn mentions(hay: &str, words: &Words) -> bool {
     }
     (0..lowered.len().saturating_sub(1)).any(|i| {
         let h = pair(lowered[i], lowered[i + 1]);
+        // NB: the first two bytes are compared before the whole word, in line.
         words.pairs[h / 64] & (1 << (h % 64)) != 0
-            && words
-                .list
-                .iter()
-                .any(|w| lowered[i..].starts_with(w.as_bytes()))
+            && words.list.iter().any(|w| {
+                let w = w.as_bytes();
+                w[..2] == lowered[i..i + 2] && lowered[i..].starts_with(w)
+            })
     })
 }
 
