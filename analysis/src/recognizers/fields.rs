@@ -25,6 +25,22 @@ const PLACE_KEYS: &[&str] = &[
 const KNOWN_PLACE_KEYS: &[&str] = &[
     "state", "region", "province", "county", "location", "origin",
 ];
+/// Which bytes end some [`PLACE_KEYS`] or [`KNOWN_PLACE_KEYS`] entry: a key ending in another
+/// names no place, and is not compared with them.
+const PLACE_KEY_ENDS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < PLACE_KEYS.len() + KNOWN_PLACE_KEYS.len() {
+        let key = if i < PLACE_KEYS.len() {
+            PLACE_KEYS[i].as_bytes()
+        } else {
+            KNOWN_PLACE_KEYS[i - PLACE_KEYS.len()].as_bytes()
+        };
+        table[key[key.len() - 1] as usize] = true;
+        i += 1;
+    }
+    table
+};
 /// Keys (whole, or before `name`: `customer_name`, `firstName`) whose value is a person.
 const PERSON_KEYS: &[&str] = &[
     "full",
@@ -306,11 +322,14 @@ fn kind(key: &str) -> Option<Kind> {
         (key.is_char_boundary(at) && key[at..].eq_ignore_ascii_case(word) && starts_word)
             .then(|| key[..at].trim_end_matches(['_', '-', '.', ' ']))
     };
-    if PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
-        return Some(Kind::Place);
-    }
-    if KNOWN_PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
-        return Some(Kind::KnownPlace);
+    let last = key.as_bytes().last()?.to_ascii_lowercase();
+    if PLACE_KEY_ENDS[usize::from(last)] {
+        if PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
+            return Some(Kind::Place);
+        }
+        if KNOWN_PLACE_KEYS.iter().any(|k| ending(k).is_some()) {
+            return Some(Kind::KnownPlace);
+        }
     }
     // NB: a bare `name` may name anything (a product, a language), so it is not a person's.
     let owner = ending("names").or_else(|| ending("name")).unwrap_or(key);
