@@ -82,10 +82,7 @@ fn label(line: &str, offset: usize) -> Option<Speaker> {
         None => (0, false),
     };
     let rest = &line[skip..];
-    let colon = rest
-        .bytes()
-        .take(MAX_LABEL)
-        .position(|b| b == b':' || b == b'\n')?;
+    let colon = memchr::memchr2(b':', b'\n', &rest.as_bytes()[..rest.len().min(MAX_LABEL)])?;
     if !rest[colon..].starts_with(": ") {
         return None;
     }
