@@ -445,8 +445,8 @@ fn mentions(text: &str, tokens: &[Token], lower: Lowered, found: &[Candidate]) -
         // NB: only a name that reads as one is repeated — one that starts with a known given
         // name, or has a name's shape: a person found by a cue alone is weaker evidence, and
         // repeating it would repeat its mistakes (`- Fix PowerPC` … `Fix`).
-        let capitalised: Vec<usize> = (from..to).filter(|&k| tokens[k].capitalised).collect();
-        let (Some(&first), Some(&last)) = (capitalised.first(), capitalised.last()) else {
+        let capitalised = || (from..to).filter(|&k| tokens[k].capitalised);
+        let (Some(first), Some(last)) = (capitalised().next(), capitalised().next_back()) else {
             continue;
         };
         let given = lower.info(first).first && !lower.info(first).common;
@@ -465,10 +465,9 @@ fn mentions(text: &str, tokens: &[Token], lower: Lowered, found: &[Candidate]) -
                 || family_name_ending(text, t, lower.word(k))
         };
         words.extend(
-            capitalised
-                .iter()
-                .filter(|&&k| lower.word(k).len() > 1 && name(k))
-                .map(|&k| lower.word(k)),
+            capitalised()
+                .filter(|&k| lower.word(k).len() > 1 && name(k))
+                .map(|k| lower.word(k)),
         );
     }
     if words.is_empty() {
