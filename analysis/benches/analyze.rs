@@ -6,7 +6,8 @@
 //! documents of ~430 bytes (consecutive evaluation records joined), one call each, as a service
 //! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`;
 //! `short/entities_sparse` does the same on 1,000 documents of ~430 bytes cut from the sparse
-//! corpus. Time is the benchmark thread's CPU time, so the throughput is per core even on a busy
+//! corpus; `short/batch` and `short/batch_sparse` pass the same documents to
+//! `entities_batch` 128 at a time (about 64 KiB, as `guardrails-analyze --jsonl` does). Time is the benchmark thread's CPU time, so the throughput is per core even on a busy
 //! machine.
 
 mod cpu_time;
@@ -167,6 +168,7 @@ fn short(c: &mut Criterion<ThreadCpuTime>) {
             }
         })
     });
+    group.bench_function("batch", |b| b.iter(|| batches(&analyzer, &documents)));
     group.throughput(Throughput::Bytes(bytes(&sparse_documents)));
     group.bench_function("entities_sparse", |b| {
         b.iter(|| {
@@ -175,7 +177,18 @@ fn short(c: &mut Criterion<ThreadCpuTime>) {
             }
         })
     });
+    group.bench_function("batch_sparse", |b| {
+        b.iter(|| batches(&analyzer, &sparse_documents))
+    });
     group.finish();
+}
+
+/// `documents` through `Analyzer::entities_batch`, 128 at a time.
+fn batches(analyzer: &Analyzer, documents: &[String]) {
+    for batch in documents.chunks(128) {
+        let texts: Vec<&str> = batch.iter().map(String::as_str).collect();
+        analyzer.entities_batch(&texts);
+    }
 }
 
 criterion_group! {

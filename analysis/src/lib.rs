@@ -110,6 +110,17 @@ impl Analyzer {
     pub fn entities(&self, text: &str) -> Vec<Entity> {
         to_entities(text, &self.recognizers.detect(text))
     }
+
+    /// The entities of each of `texts`, as [`Analyzer::entities`] finds them, but faster on
+    /// many short texts: each recognizer runs over all of them in turn, so its patterns and
+    /// tables stay in the CPU's caches.
+    pub fn entities_batch(&self, texts: &[&str]) -> Vec<Vec<Entity>> {
+        texts
+            .iter()
+            .zip(self.recognizers.detect_each(texts))
+            .map(|(text, found)| to_entities(text, &found))
+            .collect()
+    }
 }
 
 /// Turns byte-offset candidates (sorted by start) into entities with code-point positions.
@@ -263,6 +274,15 @@ mod properties {
                 prop_assert_eq!(&value, &e.value);
                 last_end = e.position.end;
             }
+        }
+
+        #[test]
+        fn a_batch_finds_in_each_text_what_the_text_alone_gives(
+            texts in proptest::collection::vec(text(), 0..6)
+        ) {
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let alone: Vec<Vec<Entity>> = texts.iter().map(|t| analyzer().entities(t)).collect();
+            prop_assert_eq!(analyzer().entities_batch(&texts), alone);
         }
 
         #[test]
