@@ -58,11 +58,43 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
             .unwrap()
             .starts_with("invalid input line")
     );
+    assert_eq!(lines[1]["line"], 2);
     assert_eq!(lines[2], serde_json::json!({"id": "b", "spans": []}));
     assert_eq!(
         lines[3],
         serde_json::json!({"id": 3, "spans": [{"type": "US_SSN", "start": 9, "end": 20, "score": 0.95}]})
     );
+}
+
+#[test]
+fn jsonl_mode_answers_each_line_before_the_next_arrives() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
+        .arg("--jsonl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let (replies, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let _ = replies.send(line.unwrap());
+        }
+    });
+    // NB: a caller that waits for each reply, as a pipeline stage does, must get it while its
+    // input stays open.
+    for (id, text) in [(1, "SSN 536-22-1234"), (2, "mail jane.doe@example.com")] {
+        writeln!(stdin, "{}", serde_json::json!({"id": id, "text": text})).unwrap();
+        let reply = received
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a reply while the input stays open");
+        let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+        assert_eq!(reply["id"], id);
+        assert_eq!(reply["spans"].as_array().unwrap().len(), 1);
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
 }
 
 #[test]
