@@ -492,12 +492,15 @@ async fn a_finished_task_is_deleted_with_its_result_secret_after_its_ttl() {
     let cluster = TestCluster::start().await.unwrap();
     let tasks = tasks_api(&cluster).await;
     let op = RunningBinary::start(operator(&cluster)).await.unwrap();
+    // NB: `completedAt` has whole seconds, as Kubernetes' timestamps do, so a TTL of 1 can
+    // delete a task that finished late in a second within milliseconds, before the test sees it
+    // finished; with 2 it stays finished for at least a second.
     tasks
         .create(
             &PostParams::default(),
             &task(
                 "short-lived",
-                json!({"text": "mail a@b.io", "ttlSecondsAfterFinished": 1}),
+                json!({"text": "mail a@b.io", "ttlSecondsAfterFinished": 2}),
             ),
         )
         .await
