@@ -141,25 +141,28 @@ fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
         // together (`Analyzer::entities_batch`), they take less time than one by one.
         while stdin.read_until(b'\n', &mut batch)? > 0 {
             ends.push(batch.len());
-            if batch.len() >= BATCH || !stdin.buffer().contains(&b'\n') {
+            if batch.len() >= BATCH || !line_waiting(&stdin) {
                 break;
             }
         }
         if ends.is_empty() {
             break;
         }
-        let lines = ends.iter().scan(0, |start, &end| {
-            let line = &batch[std::mem::replace(start, end)..end];
-            Some(line)
-        });
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        let lines = starts.zip(&ends).map(|(start, &end)| &batch[start..end]);
         n = reply(analyzer, lines, n, &mut out)?;
         // NB: nothing more to read without waiting: the replies go out now.
-        if !stdin.buffer().contains(&b'\n') {
+        if !line_waiting(&stdin) {
             out.flush()?;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// Whether a whole line is already read into `input`'s buffer (reading it will not wait).
+fn line_waiting(input: &io::BufReader<impl Read>) -> bool {
+    input.buffer().contains(&b'\n')
 }
 
 /// Writes the reply to each of `lines` (numbered from `n + 1`, blank ones skipped); returns

@@ -27,20 +27,7 @@ const KNOWN_PLACE_KEYS: &[&str] = &[
 ];
 /// Which bytes end some [`PLACE_KEYS`] or [`KNOWN_PLACE_KEYS`] entry: a key ending in another
 /// names no place, and is not compared with them.
-const PLACE_KEY_ENDS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < PLACE_KEYS.len() + KNOWN_PLACE_KEYS.len() {
-        let key = if i < PLACE_KEYS.len() {
-            PLACE_KEYS[i].as_bytes()
-        } else {
-            KNOWN_PLACE_KEYS[i - PLACE_KEYS.len()].as_bytes()
-        };
-        table[key[key.len() - 1] as usize] = true;
-        i += 1;
-    }
-    table
-};
+const PLACE_KEY_ENDS: [bool; 256] = super::bytes_from_end(&[PLACE_KEYS, KNOWN_PLACE_KEYS], 1);
 /// Keys (whole, or before `name`: `customer_name`, `firstName`) whose value is a person.
 const PERSON_KEYS: &[&str] = &[
     "full",

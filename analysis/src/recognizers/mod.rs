@@ -55,6 +55,23 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         })
 }
 
+/// Which bytes stand `back` bytes from the end (1: the last byte) of some entry of `lists`:
+/// one table load rules out most places before any entry is compared.
+pub(crate) const fn bytes_from_end(lists: &[&[&str]], back: usize) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut i = 0;
+        while i < lists[l].len() {
+            let entry = lists[l][i].as_bytes();
+            table[entry[entry.len() - back] as usize] = true;
+            i += 1;
+        }
+        l += 1;
+    }
+    table
+}
+
 /// `text` up to its first line break.
 pub(crate) fn first_line(text: &str) -> &str {
     memchr::memchr(b'\n', text.as_bytes()).map_or(text, |i| &text[..i])
@@ -117,7 +134,7 @@ impl Recognizers {
 
     /// The findings in each of `texts`, as [`Recognizers::detect`] finds them. Each family runs
     /// over all the texts before the next starts, so that its patterns, tables and code stay
-    /// in the CPU's caches: on many short texts that saves a third of the time.
+    /// in the CPU's caches: on many short texts that saves about a tenth of the time.
     pub(crate) fn detect_each(&self, texts: &[&str]) -> Vec<Vec<Candidate>> {
         let regions: Vec<regions::NumericRegions> = texts
             .iter()
@@ -198,6 +215,14 @@ fn choose(cluster: &mut [Candidate], kept: &mut Vec<Candidate>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_tables_mark_the_bytes_at_a_distance_from_the_ends() {
+        let last = bytes_from_end(&[&["city", "ab"], &["town"]], 1);
+        let marked: Vec<u8> = (0..=255u8).filter(|&b| last[usize::from(b)]).collect();
+        assert_eq!(marked, b"bny");
+        assert!(bytes_from_end(&[&["ab "]], 2)[usize::from(b'b')]);
+    }
 
     #[test]
     fn lines_keep_their_breaks_and_offsets() {

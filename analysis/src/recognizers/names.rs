@@ -13,16 +13,7 @@ use crate::context::before;
 use crate::entity::EntityType;
 
 /// Which bytes come right before the final space or line break of some [`PERSON_CUES`] entry.
-const PERSON_CUE_ENDS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < PERSON_CUES.len() {
-        let cue = PERSON_CUES[i].as_bytes();
-        table[cue[cue.len() - 2] as usize] = true;
-        i += 1;
-    }
-    table
-};
+const PERSON_CUE_ENDS: [bool; 256] = super::bytes_from_end(&[PERSON_CUES], 2);
 
 /// The lower-cased tokens (spans of one buffer, empty for tokens that are not capitalised)
 /// and what the gazetteer says about each.
