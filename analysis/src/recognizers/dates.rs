@@ -3,6 +3,7 @@
 use regex::Regex;
 
 use super::Candidate;
+use super::pattern::Pattern;
 use super::regions::{Cluster, NumericRegions, merged, search};
 use crate::context::{Words, around, mentions, standalone};
 use crate::entity::EntityType;
@@ -12,8 +13,8 @@ const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Ju
 
 /// Finds DATE_TIME.
 pub(crate) struct Dates {
-    numeric: Regex,
-    worded: Regex,
+    numeric: Pattern,
+    worded: Pattern,
     /// The first three letters of every month name: where a worded date can be.
     month: Regex,
     time: Regex,
@@ -28,8 +29,8 @@ impl Dates {
             r"{MONTH}\.? [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}}|[0-9]{{1,2}}(?:st|nd|rd|th)? (?:of )?{MONTH}\.?,? [0-9]{{4}}|{MONTH} [0-9]{{4}}"
         );
         Dates {
-            numeric: Regex::new(&format!("{iso}|{slashed}")).expect("numeric date pattern"),
-            worded: Regex::new(&worded).expect("worded date pattern"),
+            numeric: Pattern::new(&format!("{iso}|{slashed}"), "numeric date pattern"),
+            worded: Pattern::new(&worded, "worded date pattern"),
             month: Regex::new("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
                 .expect("month pattern"),
             time: Regex::new(r"\d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?")

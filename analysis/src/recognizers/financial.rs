@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::pattern::Pattern;
 use super::regions::NumericRegions;
 use super::{Candidate, labelled_not_pii};
 use crate::context::{
@@ -29,8 +30,8 @@ const IBAN_WORDS: Words = Words::new(&["iban", "bank", "transfer", "account", "s
 
 /// Finds CREDIT_CARD, IBAN_CODE, US_BANK_NUMBER and CRYPTO.
 pub(crate) struct Financial {
-    card: Regex,
-    iban: Regex,
+    card: Pattern,
+    iban: Pattern,
     account: Regex,
     account_words: Regex,
     btc: Regex,
@@ -40,10 +41,11 @@ impl Financial {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
         Financial {
-            card: Regex::new(r"[0-9](?:[ \-]?[0-9]){12,18}").expect("card pattern"),
-            iban: Regex::new(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}").expect("iban pattern"),
+            card: Pattern::new(r"[0-9](?:[ \-]?[0-9]){12,18}", "card pattern"),
+            iban: Pattern::new(r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}", "iban pattern"),
             account: Regex::new(r"\d{8,17}").expect("account pattern"),
             account_words: keywords(ACCOUNT_WORDS),
+            // NB: not a full DFA: its reverse would have billions of states.
             btc: Regex::new(
                 r"[13][1-9A-HJ-NP-Za-km-z]{25,34}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{6,87}",
             )

@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::pattern::Pattern;
 use super::regions::NumericRegions;
 use super::{Candidate, labelled_not_pii};
 use crate::context::{
@@ -47,20 +48,22 @@ const DEA_WORDS: Words = Words::new(&[
 /// Finds US_SSN, US_ITIN, US_PASSPORT, US_DRIVER_LICENSE, UK_NHS and MEDICAL_LICENSE.
 pub(crate) struct Government {
     /// SSN / ITIN (3-2-4 digits) and NHS (3-3-4 digits) share one pattern and one pass.
-    ssn_nhs: Regex,
+    ssn_nhs: Pattern,
     passport: Regex,
     passport_words: Regex,
     license: Regex,
     license_words: Regex,
-    dea: Regex,
+    dea: Pattern,
 }
 
 impl Government {
     /// Compiles the patterns.
     pub(crate) fn new() -> Self {
         Government {
-            ssn_nhs: Regex::new(r"[0-9]{3}[ \-.]?[0-9]{2}[0-9]?[ \-.]?[0-9]{4}")
-                .expect("ssn and nhs pattern"),
+            ssn_nhs: Pattern::new(
+                r"[0-9]{3}[ \-.]?[0-9]{2}[0-9]?[ \-.]?[0-9]{4}",
+                "ssn and nhs pattern",
+            ),
             passport: Regex::new(r"[A-Z]?\d{8,9}").expect("passport pattern"),
             passport_words: keywords(PASSPORT_WORDS.list),
             license_words: keywords(LICENSE_WORDS),
@@ -70,7 +73,7 @@ impl Government {
                 r"(?:[A-Z] ?)?\d{1,5}(?:[ \-]\d{1,5}){1,4}|WDL[A-Z0-9]{9}|[A-Z]{1,2}[ \-]?\d{4,12}|\d{7,12}",
             )
             .expect("license pattern"),
-            dea: Regex::new(r"[A-Z][A-Z9][0-9]{7}").expect("dea pattern"),
+            dea: Pattern::new(r"[A-Z][A-Z9][0-9]{7}", "dea pattern"),
         }
     }
 

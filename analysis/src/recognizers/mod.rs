@@ -16,6 +16,7 @@ mod government;
 mod lexicon;
 mod names;
 mod network;
+mod pattern;
 mod regions;
 mod table;
 mod tokens;

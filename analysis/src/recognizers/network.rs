@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use regex::Regex;
 
 use super::Candidate;
+use super::pattern::Pattern;
 use super::regions::{Cluster, NumericRegions, search};
 use crate::context::{Words, around, before, mentions, standalone, standalone_number};
 use crate::entity::EntityType;
@@ -38,8 +39,8 @@ const IP_WORDS: Words = Words::new(&[
 pub(crate) struct Network {
     email: Regex,
     url: Regex,
-    ipv4: Regex,
-    ipv6: Regex,
+    ipv4: Pattern,
+    ipv6: Pattern,
 }
 
 impl Network {
@@ -50,8 +51,8 @@ impl Network {
                 .expect("email pattern"),
             url: Regex::new(r#"(?:https?|ftp)://[^\s<>"'`]+|www\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+[^\s<>"'`]*"#)
                 .expect("url pattern"),
-            ipv4: Regex::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}").expect("ipv4 pattern"),
-            ipv6: Regex::new(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*").expect("ipv6 pattern"),
+            ipv4: Pattern::new(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}", "ipv4 pattern"),
+            ipv6: Pattern::new(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]*:[0-9A-Fa-f.]*", "ipv6 pattern"),
         }
     }
 

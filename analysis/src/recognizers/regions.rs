@@ -7,9 +7,8 @@
 //! one cluster (its separators are joiners), so searching windows around the right clusters —
 //! merged where they overlap — finds exactly the matches a search of the whole text finds.
 
-use regex::Regex;
-
 use super::bytes8;
+use super::pattern::Matches;
 
 /// The most bytes between two digits of one cluster.
 const MAX_GAP: usize = 3;
@@ -145,7 +144,7 @@ impl NumericRegions {
     /// windows are merged. Byte ranges are of the whole text.
     pub(crate) fn matches<'a>(
         &'a self,
-        re: &'a Regex,
+        re: &'a impl Matches,
         text: &'a str,
         keep: impl Fn(&Cluster) -> bool + 'a,
         before: usize,
@@ -163,7 +162,7 @@ impl NumericRegions {
     /// address (at least 9 bytes, with a `1` or a `3`).
     pub(crate) fn matches_in_coin_words<'a>(
         &'a self,
-        re: &'a Regex,
+        re: &'a impl Matches,
         text: &'a str,
     ) -> impl Iterator<Item = (usize, usize)> + 'a {
         search(re, text, self.coin_words.iter().copied())
@@ -174,7 +173,7 @@ impl NumericRegions {
     /// `after` bytes after it.
     pub(crate) fn matches_near_runs<'a>(
         &'a self,
-        re: &'a Regex,
+        re: &'a impl Matches,
         text: &'a str,
         keep: impl Fn(usize, usize) -> bool + 'a,
         before: usize,
@@ -191,13 +190,13 @@ impl NumericRegions {
 
 /// The matches of `re` in each window, as byte ranges of the whole text.
 pub(crate) fn search<'a>(
-    re: &'a Regex,
+    re: &'a impl Matches,
     text: &'a str,
     windows: impl Iterator<Item = (usize, usize)> + 'a,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
     windows.flat_map(move |(from, to)| {
-        re.find_iter(&text[from..to])
-            .map(move |m| (from + m.start(), from + m.end()))
+        re.ranges(&text[from..to])
+            .map(move |(start, end)| (from + start, from + end))
     })
 }
 
@@ -235,6 +234,7 @@ pub(crate) fn merged<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex::Regex;
 
     #[test]
     fn clusters_join_digits_across_short_separators() {
