@@ -14,7 +14,9 @@ const MONTH: &str = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Ju
 /// Finds DATE_TIME.
 pub(crate) struct Dates {
     numeric: Pattern,
-    worded: Pattern,
+    /// NB: not a full DFA (`Pattern`): building it would take 4 ms at start-up, half the CLI's,
+    /// to save 0.5 % of the instructions.
+    worded: Regex,
     /// The first three letters of every month name: where a worded date can be.
     month: Regex,
     time: Regex,
@@ -30,7 +32,7 @@ impl Dates {
         );
         Dates {
             numeric: Pattern::new(&format!("{iso}|{slashed}"), "numeric date pattern"),
-            worded: Pattern::new(&worded, "worded date pattern"),
+            worded: Regex::new(&worded).expect("worded date pattern"),
             month: Regex::new("Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
                 .expect("month pattern"),
             time: Regex::new(r"\d{1,2}:\d{2}(?::\d{2})?(?: ?[AaPp]\.?[Mm]\.?)?")
