@@ -67,6 +67,45 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
 }
 
 #[test]
+fn jsonl_mode_answers_every_line_in_order_across_batches() {
+    // NB: far more than a pipe holds and than one batch takes (1.5 MB), written while the
+    // replies are read.
+    let input: String = (0..20_000)
+        .map(|id| {
+            let text = format!("ticket {id}: SSN 536-22-1234, call (212) 555-0198");
+            format!("{}\n", serde_json::json!({"id": id, "text": text}))
+        })
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
+        .arg("--jsonl")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let replies: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(replies.len(), 20_000);
+    for (id, reply) in replies.iter().enumerate() {
+        assert_eq!(reply["id"], id);
+        let types: Vec<&str> = reply["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["US_SSN", "PHONE_NUMBER"], "line {id}");
+    }
+}
+
+#[test]
 fn jsonl_mode_answers_each_line_before_the_next_arrives() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
         .arg("--jsonl")

@@ -2,6 +2,8 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
+use std::sync::mpsc;
+use std::thread;
 
 use clap::{Parser, ValueEnum};
 use guardrails_analysis::{Analyzer, Framework, Options, Redaction};
@@ -131,39 +133,91 @@ fn run_single(
     Ok(())
 }
 
-/// Most bytes of input lines analysed together.
-const BATCH: usize = 1 << 16;
+/// Most bytes of input lines analysed together: on dense short documents 256 KiB takes 8 % less
+/// CPU than 64 KiB (and 512 KiB no less than 256).
+const BATCH: usize = 1 << 18;
+
+/// Most bytes of whole lines the reading thread hands over at once.
+const CHUNK: usize = 1 << 16;
 
 fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
-    let mut stdin = io::BufReader::with_capacity(BATCH, io::stdin().lock());
+    let input = read_lines();
     let mut out = io::BufWriter::new(io::stdout().lock());
-    // NB: the lines read are kept in one buffer, `ends` marking where each stops.
-    let (mut batch, mut ends) = (Vec::new(), Vec::new());
     let mut n = 0;
-    loop {
-        batch.clear();
-        ends.clear();
-        // NB: one line, waiting for it if need be, then the lines already buffered: analysed
-        // together (`Analyzer::entities_batch`), they take less time than one by one.
-        while stdin.read_until(b'\n', &mut batch)? > 0 {
-            ends.push(batch.len());
-            if batch.len() >= BATCH || !line_waiting(&stdin) {
-                break;
+    // NB: the lines that have arrived, waiting for them if none has, up to BATCH bytes:
+    // analysed together (`Analyzer::entities_batch`), they take less time than one by one.
+    while let Ok(first) = input.recv() {
+        let mut batch = vec![first?];
+        let mut size = batch[0].len();
+        let more_waiting = loop {
+            if size >= BATCH {
+                break true;
             }
-        }
-        if ends.is_empty() {
-            break;
-        }
-        let starts = std::iter::once(0).chain(ends.iter().copied());
-        let lines = starts.zip(&ends).map(|(start, &end)| &batch[start..end]);
-        n = reply(analyzer, lines, n, &mut out)?;
-        // NB: nothing more to read without waiting: the replies go out now.
-        if !line_waiting(&stdin) {
+            match input.try_recv() {
+                Ok(chunk) => {
+                    let chunk = chunk?;
+                    size += chunk.len();
+                    batch.push(chunk);
+                }
+                Err(_) => break false,
+            }
+        };
+        n = reply(
+            analyzer,
+            batch.iter().flat_map(|chunk| lines(chunk)),
+            n,
+            &mut out,
+        )?;
+        // NB: nothing more had arrived: the replies go out now, so a caller that waits for
+        // each answer before sending the next line is answered.
+        if !more_waiting {
             out.flush()?;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// Reads stdin on a thread of its own and hands over runs of whole lines (the last line of the
+/// input may lack its line break; an empty run is the end), so that the analysing thread can
+/// take all that has arrived — more than a pipe holds at once — without waiting for more.
+fn read_lines() -> mpsc::Receiver<io::Result<Vec<u8>>> {
+    let (lines, input) = mpsc::sync_channel(BATCH / CHUNK);
+    thread::spawn(move || {
+        let mut stdin = io::BufReader::with_capacity(CHUNK, io::stdin().lock());
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let read = read_chunk(&mut stdin, &mut chunk).map(|()| chunk);
+            let last = read.as_ref().map_or(true, Vec::is_empty);
+            if lines.send(read).is_err() || last {
+                return;
+            }
+        }
+    });
+    input
+}
+
+/// Appends to `chunk` one line, waiting for it if need be, then the whole lines already read
+/// into `input`'s buffer, up to [`CHUNK`] bytes; appends nothing at the end of the input.
+fn read_chunk(input: &mut io::BufReader<impl Read>, chunk: &mut Vec<u8>) -> io::Result<()> {
+    while input.read_until(b'\n', chunk)? > 0 {
+        if chunk.len() >= CHUNK || !line_waiting(input) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The lines of `batch`, each with its line break (the last may have none).
+fn lines(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', batch).map(|i| i + 1);
+    ends.chain(std::iter::once(batch.len()))
+        .filter_map(move |end| {
+            let line = &batch[start..end];
+            start = end;
+            (!line.is_empty()).then_some(line)
+        })
 }
 
 /// Whether a whole line is already read into `input`'s buffer (reading it will not wait).
