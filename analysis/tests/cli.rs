@@ -1,19 +1,40 @@
 //! Runs the real `guardrails-analyze` binary.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
+/// The binary started with `args`, its standard streams piped.
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts");
+        .expect("the binary starts")
+}
+
+/// What the binary run with `args` prints for `stdin`, written while its output is read (so
+/// input larger than a pipe holds cannot stall it).
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = spawn(args);
+    let (mut pipe, input) = (child.stdin.take().unwrap(), stdin.to_string());
     // NB: a binary that exits on a usage error never reads stdin, so the write may fail.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Each line of `stdout` as JSON.
+fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(stdout.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -42,11 +63,7 @@ fn jsonl_mode_answers_every_line_and_reports_bad_ones() {
                  {\"id\": 3, \"text\": \"caf\\u00e9 SSN 536-22-1234\"}";
     let out = run(&["--jsonl"], input);
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out.stdout);
     assert_eq!(lines.len(), 4);
     assert_eq!(
         lines[0],
@@ -76,22 +93,9 @@ fn jsonl_mode_answers_every_line_in_order_across_batches() {
             format!("{}\n", serde_json::json!({"id": id, "text": text}))
         })
         .collect();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
-        .arg("--jsonl")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
+    let out = run(&["--jsonl"], &input);
     assert!(out.status.success());
-    let replies: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let replies = json_lines(&out.stdout);
     assert_eq!(replies.len(), 20_000);
     for (id, reply) in replies.iter().enumerate() {
         assert_eq!(reply["id"], id);
@@ -107,12 +111,7 @@ fn jsonl_mode_answers_every_line_in_order_across_batches() {
 
 #[test]
 fn jsonl_mode_answers_each_line_before_the_next_arrives() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guardrails-analyze"))
-        .arg("--jsonl")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
+    let mut child = spawn(&["--jsonl"]);
     let mut stdin = child.stdin.take().unwrap();
     let (replies, received) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().unwrap();
