@@ -1,6 +1,6 @@
 //! `guardrails-analyze`: text on stdin → the analysis result JSON; `--jsonl` for batches.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::thread;
@@ -178,18 +178,33 @@ fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Reads stdin on a thread of its own and hands over runs of whole lines (the last line of the
-/// input may lack its line break; an empty run is the end), so that the analysing thread can
-/// take all that has arrived — more than a pipe holds at once — without waiting for more.
+/// Reads stdin on a thread of its own and hands over runs of whole lines as they arrive (the
+/// last line of the input may lack its line break), so that the analysing thread can take all
+/// that has arrived — more than a pipe holds at once — without waiting for more.
 fn read_lines() -> mpsc::Receiver<io::Result<Vec<u8>>> {
     let (lines, input) = mpsc::sync_channel(BATCH / CHUNK);
     thread::spawn(move || {
-        let mut stdin = io::BufReader::with_capacity(CHUNK, io::stdin().lock());
+        let mut stdin = io::stdin().lock();
+        // NB: the start of a line whose end has not arrived yet.
+        let mut partial = Vec::new();
         loop {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            let read = read_chunk(&mut stdin, &mut chunk).map(|()| chunk);
-            let last = read.as_ref().map_or(true, Vec::is_empty);
-            if lines.send(read).is_err() || last {
+            let mut chunk = std::mem::take(&mut partial);
+            let at_end = match read_more(&mut stdin, &mut chunk) {
+                Ok(read) => read == 0,
+                Err(e) => {
+                    let _ = lines.send(Err(e));
+                    return;
+                }
+            };
+            // NB: what follows the last line break waits for the rest of its line, unless the
+            // input has ended.
+            let whole = if at_end {
+                chunk.len()
+            } else {
+                memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1)
+            };
+            partial = chunk.split_off(whole);
+            if !chunk.is_empty() && lines.send(Ok(chunk)).is_err() || at_end {
                 return;
             }
         }
@@ -197,15 +212,19 @@ fn read_lines() -> mpsc::Receiver<io::Result<Vec<u8>>> {
     input
 }
 
-/// Appends to `chunk` one line, waiting for it if need be, then the whole lines already read
-/// into `input`'s buffer, up to [`CHUNK`] bytes; appends nothing at the end of the input.
-fn read_chunk(input: &mut io::BufReader<impl Read>, chunk: &mut Vec<u8>) -> io::Result<()> {
-    while input.read_until(b'\n', chunk)? > 0 {
-        if chunk.len() >= CHUNK || !line_waiting(input) {
-            break;
+/// Appends to `chunk` what one read of `input` gives, up to [`CHUNK`] bytes, waiting for it
+/// if need be; returns how many bytes (0 at the end of the input).
+fn read_more(input: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<usize> {
+    let at = chunk.len();
+    chunk.resize(at + CHUNK, 0);
+    let read = loop {
+        match input.read(&mut chunk[at..]) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            read => break read,
         }
-    }
-    Ok(())
+    };
+    chunk.truncate(at + *read.as_ref().unwrap_or(&0));
+    read
 }
 
 /// The lines of `batch`, each with its line break (the last may have none).
@@ -218,11 +237,6 @@ fn lines(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
             start = end;
             (!line.is_empty()).then_some(line)
         })
-}
-
-/// Whether a whole line is already read into `input`'s buffer (reading it will not wait).
-fn line_waiting(input: &io::BufReader<impl Read>) -> bool {
-    input.buffer().contains(&b'\n')
 }
 
 /// Writes the reply to each of `lines` (numbered from `n + 1`, blank ones skipped); returns
