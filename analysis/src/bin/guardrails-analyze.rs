@@ -137,7 +137,7 @@ fn run_single(
 /// CPU than 64 KiB (and 512 KiB no less than 256).
 const BATCH: usize = 1 << 18;
 
-/// Most bytes of whole lines the reading thread hands over at once.
+/// Bytes one read of stdin asks for: as many as a pipe holds by default.
 const CHUNK: usize = 1 << 16;
 
 fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
