@@ -6,9 +6,9 @@
 //! documents of ~430 bytes (consecutive evaluation records joined), one call each, as a service
 //! receiving chat messages or log lines does, with `analyze` and with the spans-only `entities`;
 //! `short/entities_sparse` does the same on 1,000 documents of ~430 bytes cut from the sparse
-//! corpus; `short/batch` and `short/batch_sparse` pass the same documents to
-//! `entities_batch` 512 at a time (about 256 KiB, as `guardrails-analyze --jsonl` does). Time is the benchmark thread's CPU time, so the throughput is per core even on a busy
-//! machine.
+//! corpus; `short/batch` and `short/batch_sparse` pass the same documents to `entities_batch`
+//! `BATCH` (512) at a time (about 256 KiB, as `guardrails-analyze --jsonl` does). Time is the
+//! benchmark thread's CPU time, so the throughput is per core even on a busy machine.
 
 mod cpu_time;
 
