@@ -141,32 +141,52 @@ const BATCH: usize = 1 << 18;
 const CHUNK: usize = 1 << 16;
 
 fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
-    let input = read_lines();
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    answer_all(
+        analyzer,
+        read_lines(),
+        &mut io::BufWriter::new(io::stdout().lock()),
+    )
+}
+
+/// Answers the lines that come through `input` as they arrive, then returns the error that
+/// ends the input, if one does: the lines that came before it are answered first.
+fn answer_all(
+    analyzer: &Analyzer,
+    input: mpsc::Receiver<io::Result<Vec<u8>>>,
+    out: &mut impl Write,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut n = 0;
+    let mut failed = None;
     // NB: the lines that have arrived, waiting for them if none has, up to BATCH bytes:
     // analysed together (`Analyzer::entities_batch`), they take less time than one by one.
-    while let Ok(first) = input.recv() {
-        let mut batch = vec![first?];
-        let mut size = batch[0].len();
+    while failed.is_none()
+        && let Ok(first) = input.recv()
+    {
+        let mut batch = Vec::new();
+        let mut size = 0;
+        let mut next = Ok(first);
         let more_waiting = loop {
-            if size >= BATCH {
-                break true;
-            }
-            match input.try_recv() {
-                Ok(chunk) => {
-                    let chunk = chunk?;
+            match next {
+                Ok(Ok(chunk)) => {
                     size += chunk.len();
                     batch.push(chunk);
                 }
+                Ok(Err(e)) => {
+                    failed = Some(e);
+                    break false;
+                }
                 Err(_) => break false,
             }
+            if size >= BATCH {
+                break true;
+            }
+            next = input.try_recv();
         };
         n = reply(
             analyzer,
             batch.iter().flat_map(|chunk| lines(chunk)),
             n,
-            &mut out,
+            out,
         )?;
         // NB: nothing more had arrived: the replies go out now, so a caller that waits for
         // each answer before sending the next line is answered.
@@ -175,7 +195,10 @@ fn run_jsonl(analyzer: &Analyzer) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     out.flush()?;
-    Ok(())
+    match failed {
+        Some(e) => Err(format!("cannot read stdin: {e}").into()),
+        None => Ok(()),
+    }
 }
 
 /// Reads stdin on a thread of its own and hands over runs of whole lines as they arrive (the
@@ -290,4 +313,32 @@ fn reply<'a>(
         out.write_all(b"\n")?;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_read_before_an_input_error_are_answered() {
+        let (send, input) = mpsc::sync_channel(4);
+        send.send(Ok(b"{\"id\": 1, \"text\": \"SSN 536-22-1234\"}\n".to_vec()))
+            .unwrap();
+        send.send(Ok(b"{\"id\": 2, \"text\": \"none\"}\n".to_vec()))
+            .unwrap();
+        send.send(Err(io::Error::other("connection reset")))
+            .unwrap();
+        let mut out = Vec::new();
+        let error = answer_all(&Analyzer::new(), input, &mut out).unwrap_err();
+        assert_eq!(error.to_string(), "cannot read stdin: connection reset");
+        let replies: Vec<serde_json::Value> = out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(replies.len(), 2);
+        assert_eq!(replies[0]["id"], 1);
+        assert_eq!(replies[0]["spans"][0]["type"], "US_SSN");
+        assert_eq!(replies[1]["id"], 2);
+    }
 }
