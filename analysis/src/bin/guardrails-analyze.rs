@@ -252,6 +252,8 @@ fn read_more(input: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<usize> {
 
 /// The lines of `batch`, each with its line break (the last may have none).
 fn lines(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // NB: found with `memchr`, not `split_inclusive`, which tests byte by byte: that costs 2 %
+    // more of the process's instructions on dense short documents.
     let mut start = 0;
     let ends = memchr::memchr_iter(b'\n', batch).map(|i| i + 1);
     ends.chain(std::iter::once(batch.len()))
